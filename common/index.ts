@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './logger.js'
+export * from './startable.js'
+export * from './bytes.js'
+export * from './db.js'

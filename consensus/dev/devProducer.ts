@@ -1,0 +1,106 @@
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { concat, errorMessage, toHex, type Logger, type Startable } from '../../common/index.js'
+import type { Chain, TxPool } from '../../evm/index.js'
+
+export interface DevProducerComponents {
+  chain: Chain
+  pool: TxPool
+  logger: Logger
+}
+
+export interface DevProducerOptions {
+  /** ms between blocks while transactions are pending; 0 = one block per transaction */
+  blockTime: number
+  /** fee recipient of produced blocks */
+  coinbase: Uint8Array
+}
+
+/**
+ * The single local validator of `--dev`: makes a block when transactions are pending, at most every
+ * `blockTime` ms, and marks it final at once (there is no one to disagree with).
+ */
+export class DevProducer implements Startable {
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+  private producing: Promise<void> = Promise.resolve()
+  private readonly onAdded = (): void => this.schedule()
+
+  constructor(
+    private readonly c: DevProducerComponents,
+    private readonly opts: DevProducerOptions,
+  ) {}
+
+  get blockTime(): number {
+    return this.opts.blockTime
+  }
+
+  async start(): Promise<void> {
+    this.running = true
+    this.c.pool.on('added', this.onAdded)
+    if (this.c.pool.hasPending()) this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.c.pool.off('added', this.onAdded)
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    await this.producing
+  }
+
+  private schedule(): void {
+    if (!this.running || this.timer !== undefined) return
+    const delay = this.opts.blockTime === 0 ? 0 : this.opts.blockTime
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.producing = this.producing.then(() => this.produceOnce())
+    }, delay)
+  }
+
+  /** Make one block from the pending transactions (exported for tests and `evm_mine`-style use). */
+  async produceOnce(): Promise<void> {
+    const { chain, pool, logger } = this.c
+    try {
+      const { built, committed } = await chain.produce(async (parent) => {
+        const baseFee = chain.nextBaseFee()
+        const cands = pool.candidates(baseFee)
+        const limit = this.opts.blockTime === 0 ? 1 : Infinity
+        const txs: Iterable<TypedTransaction> = this.opts.blockTime === 0 ? take(cands.txs, limit) : cands.txs
+        const now = BigInt(Math.floor(Date.now() / 1000))
+        return chain.buildOn(parent, {
+          timestamp: now > parent.header.timestamp ? now : parent.header.timestamp,
+          coinbase: this.opts.coinbase,
+          candidates: txs,
+          onSkip: cands.skip,
+          mixHash: keccak_256(concat(parent.header.mixHash, parent.hash())),
+        })
+      }, { final: true })
+      for (const d of built.dropped) {
+        logger.debug('dropping transaction', { hash: toHex(d.tx.hash()), reason: d.reason })
+        pool.drop(d.tx)
+      }
+      if (committed) {
+        await pool.onNewHead(built.block.transactions)
+        logger.info('produced block', {
+        number: built.block.header.number,
+        hash: toHex(built.block.hash()),
+        txs: built.block.transactions.length,
+        gasUsed: built.block.header.gasUsed,
+        })
+      }
+    } catch (e) {
+      logger.error('block production failed', { error: errorMessage(e) })
+    }
+    if (pool.hasPending()) this.schedule()
+  }
+}
+
+function* take<T>(it: Iterable<T>, n: number): Iterable<T> {
+  if (n <= 0) return
+  let i = 0
+  for (const x of it) {
+    yield x
+    if (++i >= n) return
+  }
+}

@@ -1,0 +1,257 @@
+import { createBlock, type Block, type HeaderData } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { createMPT } from '@ethereumjs/mpt'
+import { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { buildBlock, createVM, runBlock, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
+import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import { ParsError, equalBytes, toHex, type KVBatchOp, type Logger } from '../common/index.js'
+import type { TrieDb } from './state/trieDb.js'
+import type { ChainStore } from './store/chainStore.js'
+import type { StoredReceipt } from './types.js'
+
+export type ExecutionErrorType =
+  | { code: 'INVALID_BLOCK'; reason: string }
+  | { code: 'BLOCK_EXECUTION_FAILED'; reason: string }
+
+/** Price per gas a transaction pays in a block with this base fee. */
+export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint | undefined): bigint {
+  if ('maxFeePerGas' in tx && 'maxPriorityFeePerGas' in tx) {
+    const base = baseFee ?? 0n
+    const tip = tx.maxPriorityFeePerGas < tx.maxFeePerGas - base ? tx.maxPriorityFeePerGas : tx.maxFeePerGas - base
+    return base + tip
+  }
+  return (tx as unknown as { gasPrice: bigint }).gasPrice
+}
+
+export function toStoredReceipts(
+  txs: readonly TypedTransaction[],
+  receipts: readonly TxReceipt[],
+  results: readonly RunTxResult[],
+  baseFee: bigint | undefined,
+): StoredReceipt[] {
+  let prev = 0n
+  return receipts.map((r, i) => {
+    const tx = txs[i]!
+    const out: StoredReceipt = {
+      status: 'status' in r ? r.status : 1,
+      cumulativeGasUsed: r.cumulativeBlockGasUsed,
+      gasUsed: r.cumulativeBlockGasUsed - prev,
+      logsBloom: r.bitvector,
+      logs: r.logs.map(([address, topics, data]) => ({ address, topics, data })),
+      effectiveGasPrice: effectiveGasPrice(tx, baseFee),
+    }
+    prev = r.cumulativeBlockGasUsed
+    const created = results[i]?.createdAddress
+    if (created !== undefined) out.contractAddress = created.bytes
+    if ('blobGasUsed' in r) {
+      out.blobGasUsed = r.blobGasUsed
+      out.blobGasPrice = r.blobGasPrice
+    }
+    return out
+  })
+}
+
+export interface BuiltBlock {
+  block: Block
+  receipts: StoredReceipt[]
+  stateOps: KVBatchOp[]
+  /** transactions that cannot be included now or ever (stale nonce, too poor): drop from the pool */
+  dropped: { tx: TypedTransaction; reason: string }[]
+}
+
+export interface BuildOptions {
+  parent: Block
+  timestamp: bigint
+  coinbase: Uint8Array
+  /** candidate transactions in inclusion order; the iterator is told which ones failed */
+  candidates: Iterable<TypedTransaction>
+  /** called when a candidate is skipped so the caller can drop that sender's later txs */
+  onSkip?: (tx: TypedTransaction) => void
+  mixHash?: Uint8Array
+  gasLimit?: bigint
+}
+
+export interface ExecutionComponents {
+  common: Common
+  store: ChainStore
+  trieDb: TrieDb
+  logger: Logger
+}
+
+/**
+ * Executes blocks on the head state. One VM, used by one caller at a time (the node serialises block
+ * building and import); reads for RPC go through `stateAt()`, which never touches this VM.
+ */
+export class Execution {
+  private vm!: VM
+  private stateManager!: MerkleStateManager
+  readonly blockchain: EVMMockBlockchainInterface
+
+  constructor(private readonly c: ExecutionComponents) {
+    const store = c.store
+    this.blockchain = {
+      async getBlock(n: number) {
+        const b = await store.getBlockByNumber(BigInt(n))
+        if (b === undefined) throw new ParsError({ code: 'UNKNOWN_BLOCK' }, `block ${n} not found`)
+        return b
+      },
+      async putBlock() {},
+      shallowCopy() {
+        return this
+      },
+    } as EVMMockBlockchainInterface
+  }
+
+  get common(): Common {
+    return this.c.common
+  }
+
+  /** Open the VM on the state of `head`. */
+  async init(headStateRoot: Uint8Array): Promise<void> {
+    const trie = await createMPT({ db: this.c.trieDb, useKeyHashing: true, valueEncoding: 'view', cacheSize: 20_000 })
+    this.stateManager = new MerkleStateManager({ trie, common: this.c.common })
+    await this.stateManager.setStateRoot(headStateRoot)
+    this.vm = await createVM({ common: this.c.common.copy(), stateManager: this.stateManager, blockchain: this.blockchain })
+  }
+
+  /** Write a genesis alloc into the state and return its root (state ops stay pending in the trie db). */
+  async applyGenesisState(genesisState: Parameters<MerkleStateManager['generateCanonicalGenesis']>[0]): Promise<Uint8Array> {
+    const trie = await createMPT({ db: this.c.trieDb, useKeyHashing: true, valueEncoding: 'view' })
+    const sm = new MerkleStateManager({ trie, common: this.c.common })
+    await sm.generateCanonicalGenesis(genesisState)
+    await sm.flush()
+    return sm.getStateRoot()
+  }
+
+  /** Build a block on `parent` (the head) from candidates; nothing is written to disk. */
+  async build(opts: BuildOptions): Promise<BuiltBlock> {
+    const { parent } = opts
+    await this.stateManager.setStateRoot(parent.header.stateRoot)
+    const headerData: HeaderData = {
+      timestamp: opts.timestamp,
+      coinbase: opts.coinbase,
+      gasLimit: opts.gasLimit ?? parent.header.gasLimit,
+      mixHash: opts.mixHash,
+    }
+    this.vm.common.setHardforkBy({ blockNumber: parent.header.number + 1n, timestamp: opts.timestamp })
+    const builder = await buildBlock(this.vm, {
+      parentBlock: parent,
+      headerData,
+      blockOpts: { putBlockIntoBlockchain: false, common: this.vm.common },
+    })
+    const included: TypedTransaction[] = []
+    const results: RunTxResult[] = []
+    const dropped: BuiltBlock['dropped'] = []
+    const blockGasLimit = headerData.gasLimit as bigint
+    for (const tx of opts.candidates) {
+      if (builder.gasUsed + 21_000n > blockGasLimit) break
+      if (tx.gasLimit > blockGasLimit - builder.gasUsed) {
+        opts.onSkip?.(tx) // does not fit this block; try again in the next one
+        continue
+      }
+      try {
+        results.push(await builder.addTransaction(tx))
+        included.push(tx)
+      } catch (e) {
+        dropped.push({ tx, reason: e instanceof Error ? e.message : String(e) })
+        opts.onSkip?.(tx)
+      }
+    }
+    try {
+      const { block } = await builder.build()
+      const receipts = toStoredReceipts(included, builder.transactionReceipts, results, block.header.baseFeePerGas)
+      return { block, receipts, stateOps: this.c.trieDb.takePending(), dropped }
+    } catch (e) {
+      this.c.trieDb.discardPending()
+      await this.stateManager.setStateRoot(parent.header.stateRoot, true)
+      throw new ParsError({ code: 'BLOCK_EXECUTION_FAILED', reason: String(e) }, `building block failed: ${String(e)}`, { cause: e })
+    }
+  }
+
+  /**
+   * Re-execute a block someone else made (import, sync): checks the header against its parent, runs
+   * every transaction, and checks the state root, receipts root, gas used and bloom.
+   */
+  async execute(block: Block, parent: Block): Promise<{ receipts: StoredReceipt[]; stateOps: KVBatchOp[] }> {
+    validateHeaderAgainstParent(block, parent)
+    try {
+      this.vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+      const result = await runBlock(this.vm, {
+        block,
+        root: parent.header.stateRoot,
+        skipHeaderValidation: true,
+        setHardfork: true,
+      })
+      const receipts = toStoredReceipts(block.transactions, result.receipts, result.results, block.header.baseFeePerGas)
+      return { receipts, stateOps: this.c.trieDb.takePending() }
+    } catch (e) {
+      this.c.trieDb.discardPending()
+      await this.stateManager.setStateRoot(parent.header.stateRoot, true)
+      const reason = e instanceof Error ? e.message : String(e)
+      throw new ParsError({ code: 'INVALID_BLOCK', reason }, `block ${block.header.number} (${toHex(block.hash())}) is invalid: ${reason}`)
+    }
+  }
+
+  /** Reset the VM's state to a committed root (after an aborted build). */
+  async resetTo(stateRoot: Uint8Array): Promise<void> {
+    this.c.trieDb.discardPending()
+    await this.stateManager.setStateRoot(stateRoot, true)
+  }
+
+  /** A private, writable view of the state at `stateRoot`: writes never reach the disk. */
+  async stateAt(stateRoot: Uint8Array, cacheSize = 0): Promise<MerkleStateManager> {
+    const trie = await createMPT({
+      db: this.c.trieDb.scratch(),
+      useKeyHashing: true,
+      valueEncoding: 'view',
+      root: stateRoot,
+      cacheSize,
+    })
+    return new MerkleStateManager({ trie, common: this.c.common })
+  }
+
+  /** A VM over a private state (eth_call, gas estimation). */
+  async vmAt(stateManager: MerkleStateManager, header: { number: bigint; timestamp: bigint }): Promise<VM> {
+    const common = this.c.common.copy()
+    common.setHardforkBy({ blockNumber: header.number, timestamp: header.timestamp })
+    return createVM({ common, stateManager, blockchain: this.blockchain })
+  }
+
+  /** Addresses of the precompiles active at `block` (lowercase hex), excluded from access lists. */
+  precompileAddresses(block: Block): Set<string> {
+    const out = new Set<string>()
+    for (const addr of this.vm.evm.precompiles.keys()) out.add(`0x${addr}`.toLowerCase())
+    void block
+    return out
+  }
+
+  /** A block with the given header fields, for running calls "in" it. */
+  callBlock(data: HeaderData): Block {
+    const common = this.c.common.copy()
+    common.setHardforkBy({ blockNumber: data.number as bigint, timestamp: data.timestamp as bigint })
+    return createBlock({ header: data }, { common, skipConsensusFormatValidation: true })
+  }
+}
+
+/** Header rules checked before executing a block from elsewhere. */
+export function validateHeaderAgainstParent(block: Block, parent: Block): void {
+  const h = block.header
+  const p = parent.header
+  const fail = (reason: string): never => {
+    throw new ParsError({ code: 'INVALID_BLOCK', reason }, `block ${h.number} is invalid: ${reason}`)
+  }
+  if (!equalBytes(h.parentHash, parent.hash())) fail('parent hash does not match')
+  if (h.number !== p.number + 1n) fail(`number ${h.number} does not follow parent ${p.number}`)
+  // Equal timestamps are allowed: blocks come faster than once a second (as on Avalanche's C-Chain).
+  if (h.timestamp < p.timestamp) fail(`timestamp ${h.timestamp} is before the parent's ${p.timestamp}`)
+  if (h.gasUsed > h.gasLimit) fail('gas used exceeds gas limit')
+  const bound = p.gasLimit / 1024n
+  if (h.gasLimit >= p.gasLimit + bound || h.gasLimit <= p.gasLimit - bound || h.gasLimit < 5000n) {
+    if (h.gasLimit !== p.gasLimit) fail(`gas limit ${h.gasLimit} changes too much from ${p.gasLimit}`)
+  }
+  if (block.common.isActivatedEIP(1559)) {
+    const expected = p.baseFeePerGas === undefined ? block.common.param('initialBaseFee') : p.calcNextBaseFee()
+    if (h.baseFeePerGas !== expected) fail(`base fee ${h.baseFeePerGas} should be ${expected}`)
+  }
+}

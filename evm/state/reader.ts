@@ -1,0 +1,32 @@
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { Account, Address } from '@ethereumjs/util'
+
+/**
+ * Read-only access to the state at one root. Readers are shared between requests (nobody writes
+ * through them), so the trie nodes they load stay cached for the next request on the same block.
+ */
+export class StateReader {
+  private sm: Promise<MerkleStateManager> | undefined
+
+  constructor(private readonly open: () => Promise<MerkleStateManager>) {}
+
+  private state(): Promise<MerkleStateManager> {
+    this.sm ??= this.open()
+    return this.sm
+  }
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    return (await this.state()).getAccount(address)
+  }
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    return (await this.state()).getCode(address)
+  }
+
+  async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    const sm = await this.state()
+    const account = await sm.getAccount(address)
+    if (account === undefined) return new Uint8Array(0)
+    return sm.getStorage(address, key)
+  }
+}

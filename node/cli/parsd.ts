@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { createLogger, errorMessage, isParsError, type Logger } from '../../common/index.js'
+import { Chain } from '../../evm/index.js'
+import { exportChain, importChain } from '../chainFile.js'
+import { ParsNode, openChain, openChainDb, readGenesisFile } from '../node.js'
+import { helpText, parseNodeArgs, type ParsedCommand } from '../options.js'
+import { VERSION } from '../version.js'
+
+/** One clear line on stderr and a non-zero exit: what operators see when something is wrong. */
+function die(e: unknown): never {
+  const msg = isParsError(e) ? e.message : `unexpected error: ${errorMessage(e)}`
+  process.stderr.write(`parsd: ${msg}\n`)
+  if (!isParsError(e) && process.env['PARS_DEBUG'] !== undefined && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+  process.exit(1)
+}
+
+async function run(cmd: ParsedCommand, logger: Logger): Promise<void> {
+  const node = await ParsNode.create(cmd.options, logger)
+  let stopping: Promise<void> | undefined
+  const shutdown = (signal: string): void => {
+    if (stopping !== undefined) return
+    logger.info('shutting down', { signal })
+    stopping = node.stop().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error('shutdown failed', { error: errorMessage(e) })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  try {
+    await node.start()
+  } catch (e) {
+    await node.stop().catch(() => {})
+    throw e
+  }
+}
+
+async function withChain<T>(cmd: ParsedCommand, logger: Logger, fn: (chain: Chain) => Promise<T>): Promise<T> {
+  const kv = await openChainDb(cmd.options.datadir)
+  try {
+    const chain = await openChain(cmd.options, kv, logger)
+    return await fn(chain)
+  } finally {
+    await kv.close()
+  }
+}
+
+async function main(): Promise<void> {
+  let cmd: ParsedCommand
+  try {
+    cmd = parseNodeArgs(process.argv.slice(2))
+  } catch (e) {
+    die(e)
+  }
+  const logger = createLogger({ level: cmd.options.logLevel, module: 'parsd' })
+  process.on('unhandledRejection', (e) => logger.error('unhandled rejection', { error: errorMessage(e) }))
+  try {
+    switch (cmd.command) {
+      case 'help':
+        process.stdout.write(helpText(VERSION) + '\n')
+        return
+      case 'version':
+        process.stdout.write(`parsd ${VERSION}\n`)
+        return
+      case 'init': {
+        // validate the file before touching the datadir
+        await readGenesisFile(cmd.options.genesisFile!)
+        await withChain(cmd, logger, async (chain) => {
+          process.stdout.write(`initialised ${cmd.options.datadir}: chain id ${chain.chainId}, genesis ${Buffer.from(chain.genesis.hash()).toString('hex')}\n`)
+        })
+        return
+      }
+      case 'import': {
+        const r = await withChain(cmd, logger, (chain) => importChain(chain, cmd.file!, logger))
+        process.stdout.write(`imported ${r.imported} blocks (${r.skipped} already present)\n`)
+        return
+      }
+      case 'export': {
+        const n = await withChain(cmd, logger, (chain) => exportChain(chain, cmd.file!))
+        process.stdout.write(`exported ${n} blocks to ${cmd.file}\n`)
+        return
+      }
+      case 'run':
+        await run(cmd, logger)
+        return
+    }
+  } catch (e) {
+    die(e)
+  }
+}
+
+void main()

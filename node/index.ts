@@ -1,0 +1,5 @@
+export { pars } from './viemChain.js'
+export { ParsNode } from './node.js'
+export { parseNodeArgs, type NodeOptions } from './options.js'
+export { DEV_MNEMONIC, deriveAccounts } from './dev.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,140 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ParsError, isLogLevel, type LogLevel } from '../common/index.js'
+
+export type OptionsErrorType = { code: 'BAD_OPTION'; option: string }
+
+function bad(option: string, why: string): ParsError<OptionsErrorType> {
+  return new ParsError({ code: 'BAD_OPTION', option }, `--${option}: ${why}`)
+}
+
+export interface NodeOptions {
+  dev: boolean
+  datadir: string
+  genesisFile?: string
+  rpcAddr: string
+  rpcPort: number
+  rpcCors: string[] | '*' | undefined
+  rpcBodyLimit: number
+  rpcBatchLimit: number
+  rpcGasCap: bigint
+  rpcLogsRange: bigint
+  blockTime: number
+  logLevel: LogLevel
+  coinbase?: string
+}
+
+/** Every flag of `parsd`, its default and its help line, in one table (the help text is built from it). */
+export const FLAGS = {
+  dev: { type: 'boolean', default: false, help: 'run a single-validator dev chain (chain id 6133, funded dev accounts)' },
+  datadir: { type: 'string', default: '~/.pars (~/.pars/dev with --dev)', help: 'directory of the chain database and node files' },
+  genesis: { type: 'string', default: '(built-in dev genesis)', help: 'geth-format genesis file for a new datadir' },
+  'rpc-addr': { type: 'string', default: '127.0.0.1', help: 'JSON-RPC listen address (HTTP and WebSocket)' },
+  'rpc-port': { type: 'string', default: '8545', help: 'JSON-RPC port (HTTP and WebSocket on the same port)' },
+  'rpc-cors': { type: 'string', default: '* with --dev, none otherwise', help: 'allowed CORS origins, comma separated, or *' },
+  'rpc-body-limit': { type: 'string', default: '5242880', help: 'largest JSON-RPC request body, bytes' },
+  'rpc-batch-limit': { type: 'string', default: '1000', help: 'most calls in one JSON-RPC batch' },
+  'rpc-gas-cap': { type: 'string', default: '50000000', help: 'most gas eth_call and eth_estimateGas may use' },
+  'rpc-logs-range': { type: 'string', default: '10000', help: 'widest eth_getLogs block range' },
+  'block-time': { type: 'string', default: '400', help: 'ms between blocks while transactions are pending; 0 = one block per transaction' },
+  coinbase: { type: 'string', default: '0x0000000000000000000000000000000000000000', help: 'fee recipient of blocks this node makes' },
+  'log-level': { type: 'string', default: 'info', help: 'error, warn, info, debug or trace' },
+  help: { type: 'boolean', default: false, help: 'show this help' },
+  version: { type: 'boolean', default: false, help: 'print the version' },
+} as const
+
+export function helpText(version: string): string {
+  const lines = [
+    `parsd ${version} — the Pars node`,
+    '',
+    'Usage:',
+    '  parsd [flags]                              run a node',
+    '  parsd --dev                                run a dev chain (what `npm start` does)',
+    '  parsd init --genesis FILE --datadir DIR    initialise a datadir from a geth-format genesis',
+    '  parsd import FILE.rlp [--datadir DIR]      import a geth-style RLP chain export',
+    '  parsd export FILE.rlp [--datadir DIR]      write the chain as RLP',
+    '',
+    'Flags:',
+  ]
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const arg = f.type === 'string' ? ` <${name === 'datadir' ? 'dir' : name === 'genesis' ? 'file' : 'value'}>` : ''
+    lines.push(`  --${(name + arg).padEnd(28)} ${f.help} (default: ${f.default})`)
+  }
+  return lines.join('\n')
+}
+
+function intFlag(v: string | undefined, name: string, def: number, min: number, max: number): number {
+  if (v === undefined) return def
+  if (!/^\d+$/.test(v)) throw bad(name, `expected a whole number, got ${JSON.stringify(v)}`)
+  const n = Number(v)
+  if (n < min || n > max) throw bad(name, `must be between ${min} and ${max}, got ${n}`)
+  return n
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p
+}
+
+export interface ParsedCommand {
+  command: 'run' | 'init' | 'import' | 'export' | 'help' | 'version'
+  file?: string
+  options: NodeOptions
+}
+
+/** Parse `parsd` arguments. Throws a BAD_OPTION ParsError naming the flag. */
+export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {}
+  for (const [name, f] of Object.entries(FLAGS)) options[name] = { type: f.type }
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e)
+    const m = /'(--?[\w-]+)/.exec(msg)
+    throw new ParsError({ code: 'BAD_OPTION', option: m?.[1] ?? '' }, `${msg.split('\n')[0]} (see parsd --help)`)
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>
+  const pos = parsed.positionals
+  let command: ParsedCommand['command'] = 'run'
+  let file: string | undefined
+  if (v['help'] === true) command = 'help'
+  else if (v['version'] === true) command = 'version'
+  else if (pos.length > 0) {
+    const sub = pos[0]!
+    if (sub !== 'init' && sub !== 'import' && sub !== 'export') throw new ParsError({ code: 'BAD_OPTION', option: sub }, `unknown command ${JSON.stringify(sub)} (see parsd --help)`)
+    command = sub
+    if (sub === 'import' || sub === 'export') {
+      if (pos.length !== 2) throw new ParsError({ code: 'BAD_OPTION', option: sub }, `usage: parsd ${sub} FILE.rlp [--datadir DIR]`)
+      file = pos[1]
+    } else if (pos.length !== 1) throw new ParsError({ code: 'BAD_OPTION', option: sub }, 'usage: parsd init --genesis FILE --datadir DIR')
+    if (sub === 'init' && v['genesis'] === undefined) throw bad('genesis', 'parsd init needs --genesis FILE')
+  }
+  const dev = v['dev'] === true
+  const cors = v['rpc-cors'] as string | undefined
+  const logLevel = (v['log-level'] as string | undefined) ?? 'info'
+  if (!isLogLevel(logLevel)) throw bad('log-level', `expected error, warn, info, debug or trace, got ${JSON.stringify(logLevel)}`)
+  const coinbase = v['coinbase'] as string | undefined
+  if (coinbase !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(coinbase)) throw bad('coinbase', 'expected a 0x-prefixed 20-byte address')
+  const rpcAddr = (v['rpc-addr'] as string | undefined) ?? '127.0.0.1'
+  if (rpcAddr.length === 0) throw bad('rpc-addr', 'must not be empty')
+  const datadir = expandHome((v['datadir'] as string | undefined) ?? (dev ? '~/.pars/dev' : '~/.pars'))
+  const out: NodeOptions = {
+    dev,
+    datadir,
+    rpcAddr,
+    rpcPort: intFlag(v['rpc-port'] as string | undefined, 'rpc-port', 8545, 0, 65535),
+    rpcCors: cors === undefined ? (dev ? '*' : undefined) : cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    rpcBodyLimit: intFlag(v['rpc-body-limit'] as string | undefined, 'rpc-body-limit', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rpcBatchLimit: intFlag(v['rpc-batch-limit'] as string | undefined, 'rpc-batch-limit', 1000, 1, 100_000),
+    rpcGasCap: BigInt(intFlag(v['rpc-gas-cap'] as string | undefined, 'rpc-gas-cap', 50_000_000, 21_000, Number.MAX_SAFE_INTEGER)),
+    rpcLogsRange: BigInt(intFlag(v['rpc-logs-range'] as string | undefined, 'rpc-logs-range', 10_000, 1, 10_000_000)),
+    blockTime: intFlag(v['block-time'] as string | undefined, 'block-time', 400, 0, 3_600_000),
+    logLevel,
+  }
+  if (v['genesis'] !== undefined) out.genesisFile = v['genesis'] as string
+  if (coinbase !== undefined) out.coinbase = coinbase
+  const result: ParsedCommand = { command, options: out }
+  if (file !== undefined) result.file = file
+  return result
+}

@@ -1,0 +1,2 @@
+// precompiles: built in a later issue (see docs/architecture.md).
+export {}

@@ -1,0 +1,7 @@
+export * from './errors.js'
+export * from './types.js'
+export * from './format.js'
+export * from './filters.js'
+export * from './server.js'
+export { createMethods, METHOD_NAMES } from './methods/index.js'
+export { defaultRpcLimits, type RpcDeps, type RpcLimits, type DevAccount, type SyncStatus } from './methods/deps.js'

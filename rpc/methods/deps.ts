@@ -1,0 +1,90 @@
+import type { Block } from '@ethereumjs/block'
+import type { Chain, TxPool } from '../../evm/index.js'
+import type { Logger } from '../../common/index.js'
+import { RpcError } from '../errors.js'
+import type { BlockTag, BlockTagOrHash } from '../validation.js'
+import type { Filters } from '../filters.js'
+
+/** The dev accounts that eth_sendTransaction / eth_sign / eth_signTypedData_v4 sign for (--dev only). */
+export interface DevAccount {
+  address: Uint8Array
+  privateKey: Uint8Array
+}
+
+export interface RpcLimits {
+  /** widest eth_getLogs block range */
+  logsMaxRange: bigint
+  /** most logs one eth_getLogs returns */
+  logsMaxResults: number
+  /** most gas eth_call / eth_estimateGas may use */
+  gasCap: bigint
+  /** most blocks eth_feeHistory covers */
+  feeHistoryMaxBlocks: number
+}
+
+export const defaultRpcLimits: RpcLimits = {
+  logsMaxRange: 10_000n,
+  logsMaxResults: 10_000,
+  gasCap: 50_000_000n,
+  feeHistoryMaxBlocks: 1024,
+}
+
+export interface SyncStatus {
+  startingBlock: bigint
+  currentBlock: bigint
+  highestBlock: bigint
+}
+
+/** What the RPC methods use. The node builds one of these; methods get nothing else. */
+export interface RpcDeps {
+  chain: Chain
+  pool: TxPool
+  filters: Filters
+  logger: Logger
+  clientVersion: string
+  limits: RpcLimits
+  /** present only in --dev */
+  devAccounts?: readonly DevAccount[]
+  /** suggested priority fee (wei) */
+  suggestedTip: bigint
+  network: { peerCount(): number; listening(): boolean }
+  syncing(): SyncStatus | false
+}
+
+/** The block a tag names; undefined for a number or hash the node does not have. */
+export async function findBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block | undefined> {
+  const chain = d.chain
+  switch (tag.kind) {
+    case 'tag':
+      switch (tag.tag) {
+        case 'latest':
+        case 'pending':
+          return chain.head
+        case 'safe':
+          return chain.safe
+        case 'finalized':
+          return chain.finalized
+        case 'earliest':
+          return chain.genesis
+      }
+      break
+    case 'number':
+      return chain.getBlockByNumber(tag.number)
+    case 'hash': {
+      const b = await chain.getBlockByHash(tag.hash)
+      return b
+    }
+  }
+  return undefined
+}
+
+/** As findBlock, but a missing block is an error (state queries), worded as geth does. */
+export async function requireBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block> {
+  const b = await findBlock(d, tag)
+  if (b === undefined) {
+    throw new RpcError('SERVER_ERROR', tag.kind === 'hash' ? 'header for hash not found' : 'header not found')
+  }
+  return b
+}
+
+export type MethodFactory = (d: RpcDeps) => (params: readonly unknown[], ctx: import('../types.js').RpcContext) => unknown

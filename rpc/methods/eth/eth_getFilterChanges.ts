@@ -1,0 +1,8 @@
+import { checkParamCount } from '../../validation.js'
+import type { MethodFactory } from '../deps.js'
+import { filterId } from '../filterId.js'
+
+export const eth_getFilterChanges: MethodFactory = (d) => (params) => {
+  checkParamCount(params, 1)
+  return d.filters.changes(filterId(params[0], 0))
+}

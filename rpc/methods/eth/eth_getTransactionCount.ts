@@ -1,0 +1,18 @@
+import { Address } from '@ethereumjs/util'
+import { quantity } from '../../../common/index.js'
+import { address, blockTagOrHash, checkParamCount } from '../../validation.js'
+import { requireBlock, type MethodFactory } from '../deps.js'
+
+export const eth_getTransactionCount: MethodFactory = (d) => async (params) => {
+  checkParamCount(params, 1, 2)
+  const addr = address(params[0], 0)
+  const tag = params[1] === undefined ? ({ kind: 'tag', tag: 'latest' } as const) : blockTagOrHash(params[1], 1)
+  const block = await requireBlock(d, tag)
+  const account = await d.chain.reader(block).getAccount(new Address(addr))
+  let nonce = account?.nonce ?? 0n
+  if (tag.kind === 'tag' && tag.tag === 'pending') {
+    const pending = d.pool.pendingNonce(addr)
+    if (pending !== undefined && pending > nonce) nonce = pending
+  }
+  return quantity(nonce)
+}

@@ -1,0 +1,47 @@
+import { createTx, TransactionType, type TypedTxData } from '@ethereumjs/tx'
+import { Address } from '@ethereumjs/util'
+import { ParsError, equalBytes, toHex } from '../../../common/index.js'
+import { estimateGas } from '../../../evm/index.js'
+import { RpcError } from '../../errors.js'
+import { checkParamCount, transactionRequest } from '../../validation.js'
+import { toCallRequest } from '../callRequest.js'
+import type { MethodFactory } from '../deps.js'
+
+/** Sign with a dev account and submit (--dev only). Missing fields are filled as geth does. */
+export const eth_sendTransaction: MethodFactory = (d) => async (params) => {
+  checkParamCount(params, 1)
+  const t = transactionRequest(params[0], 0)
+  if (t.from === undefined) throw new RpcError('INVALID_PARAMS', 'invalid argument 0: from: missing value')
+  const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, t.from!))
+  if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(t.from)}`)
+  const chainId = d.chain.chainId
+  if (t.chainId !== undefined && t.chainId !== chainId) throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: have ${t.chainId}, want ${chainId}`)
+  const head = d.chain.head
+  let nonce = t.nonce
+  if (nonce === undefined) {
+    const state = (await d.chain.reader(head).getAccount(new Address(account.address)))?.nonce ?? 0n
+    const pending = d.pool.pendingNonce(account.address)
+    nonce = pending !== undefined && pending > state ? pending : state
+  }
+  const gas = t.gas ?? (await estimateGas(d.chain, head, { ...toCallRequest(t), nonce }, undefined, { gasCap: d.limits.gasCap }))
+  const txData: Record<string, unknown> = {
+    nonce,
+    gasLimit: gas,
+    to: t.to === null ? undefined : new Address(t.to),
+    value: t.value ?? 0n,
+    data: t.data ?? new Uint8Array(0),
+    chainId,
+  }
+  if (t.accessList !== undefined) txData['accessList'] = t.accessList.map((e) => [e.address, e.storageKeys])
+  if (t.gasPrice !== undefined) {
+    txData['gasPrice'] = t.gasPrice
+    txData['type'] = t.accessList !== undefined ? TransactionType.AccessListEIP2930 : TransactionType.Legacy
+  } else {
+    const tip = t.maxPriorityFeePerGas ?? d.suggestedTip
+    txData['maxPriorityFeePerGas'] = tip
+    txData['maxFeePerGas'] = t.maxFeePerGas ?? d.chain.nextBaseFee() * 2n + tip
+    txData['type'] = TransactionType.FeeMarketEIP1559
+  }
+  const tx = createTx(txData as TypedTxData, { common: d.chain.common }).sign(account.privateKey)
+  return toHex(await d.pool.add(tx))
+}

@@ -1,0 +1,2 @@
+// session: built in a later issue (see docs/architecture.md).
+export {}

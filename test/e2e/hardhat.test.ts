@@ -1,0 +1,150 @@
+// A developer deploys contracts with Hardhat (`--network pars`) and uses them with viem, against a real
+// `parsd --dev` process (or anvil with PARS_E2E_NODE=anvil, see helpers/node.ts).
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  parseAbi,
+  parseEventLogs,
+  type Address,
+  type PublicClient,
+} from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
+
+const run = promisify(execFile)
+const HARDHAT = join(REPO_ROOT, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js')
+const CONFIG = join('contracts', 'hardhat.config.cjs')
+
+const counterAbi = parseAbi([
+  'function number() view returns (uint256)',
+  'function increment()',
+  'function incrementBy(uint256 by)',
+  'function failWithReason() pure',
+  'function requireBelow(uint256 limit) view returns (uint256)',
+  'event Incremented(address indexed by, uint256 value)',
+  'error NotBelow(uint256 value, uint256 limit)',
+])
+
+async function hardhat(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, [HARDHAT, '--config', CONFIG, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', ...env },
+    timeout: 90_000,
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  return stdout
+}
+
+/** The revert error viem found in `err`'s cause chain, if any. */
+function revertOf(err: unknown): ContractFunctionRevertedError | undefined {
+  if (!(err instanceof BaseError)) return undefined
+  const found = err.walk((e) => e instanceof ContractFunctionRevertedError)
+  return found instanceof ContractFunctionRevertedError ? found : undefined
+}
+
+describe('hardhat deploy + viem against a dev node', () => {
+  let node: RunningNode | undefined
+  let counter: Address
+  let publicClient: PublicClient
+  const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 })
+
+  beforeAll(async () => {
+    node = await startNode({ blockTime: 0 })
+    expect(node.chainId).toBe(DEV_CHAIN_ID)
+
+    await hardhat(['compile'])
+    const out = await hardhat(['run', join('contracts', 'scripts', 'deploy.cjs'), '--network', 'pars'], {
+      PARS_RPC_URL: node.url,
+    })
+    const lastLine = out.trim().split('\n').at(-1) ?? ''
+    const match = /0x[0-9a-fA-F]{40}/.exec(lastLine)
+    if (!match) throw new Error(`no Counter address on the deploy script's last line:\n${out}`)
+    counter = match[0] as Address
+
+    publicClient = createPublicClient({ chain: parsDev(node.url), transport: http(node.url) })
+  })
+
+  afterAll(async () => {
+    await node?.dispose()
+  })
+
+  function parsDev(url: string) {
+    return defineChain({
+      id: DEV_CHAIN_ID,
+      name: 'Pars dev',
+      nativeCurrency: { name: 'Pars', symbol: 'PARS', decimals: 18 },
+      rpcUrls: { default: { http: [url] } },
+    })
+  }
+
+  it('deployed Counter has code and starts at 0', async () => {
+    const code = await publicClient.getCode({ address: counter })
+    expect(code && code.length > 2).toBe(true)
+    expect(await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'number' })).toBe(0n)
+  })
+
+  it('increment() from a dev account emits Incremented and bumps number()', async () => {
+    const url = node!.url
+    const wallet = createWalletClient({ account, chain: parsDev(url), transport: http(url) })
+    const hash = await wallet.writeContract({ address: counter, abi: counterAbi, functionName: 'increment' })
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50, timeout: 30_000 })
+    expect(receipt.status).toBe('success')
+    expect(receipt.to?.toLowerCase()).toBe(counter.toLowerCase())
+
+    const logs = parseEventLogs({ abi: counterAbi, logs: receipt.logs, eventName: 'Incremented' })
+    expect(logs).toHaveLength(1)
+    expect(logs[0]!.address.toLowerCase()).toBe(counter.toLowerCase())
+    expect(logs[0]!.args.by).toBe(account.address)
+    expect(logs[0]!.args.value).toBe(1n)
+
+    const fetched = await publicClient.getContractEvents({
+      address: counter,
+      abi: counterAbi,
+      eventName: 'Incremented',
+      fromBlock: receipt.blockNumber,
+      toBlock: receipt.blockNumber,
+    })
+    expect(fetched.map((l) => l.transactionHash)).toEqual([hash])
+
+    expect(await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'number' })).toBe(1n)
+  })
+
+  it('a reverting eth_call surfaces the reason string', async () => {
+    const err = await publicClient
+      .readContract({ address: counter, abi: counterAbi, functionName: 'failWithReason' })
+      .then(() => undefined, (e: unknown) => e)
+    const revert = revertOf(err)
+    expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
+    expect(revert!.reason).toBe('Counter: always reverts')
+  })
+
+  it('a reverting transaction is refused at gas estimation with the reason string', async () => {
+    const url = node!.url
+    const wallet = createWalletClient({ account, chain: parsDev(url), transport: http(url) })
+    const err = await wallet
+      .writeContract({ address: counter, abi: counterAbi, functionName: 'incrementBy', args: [0n] })
+      .then(() => undefined, (e: unknown) => e)
+    const revert = revertOf(err)
+    expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
+    expect(revert!.reason).toBe('Counter: zero increment')
+  })
+
+  it('a custom error is decoded from the revert data', async () => {
+    const n = await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'number' })
+    const err = await publicClient
+      .readContract({ address: counter, abi: counterAbi, functionName: 'requireBelow', args: [n] })
+      .then(() => undefined, (e: unknown) => e)
+    const revert = revertOf(err)
+    expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
+    expect(revert!.data?.errorName).toBe('NotBelow')
+    expect(revert!.data?.args).toEqual([n, n])
+  })
+})
