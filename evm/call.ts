@@ -36,9 +36,7 @@ export interface AccountOverride {
 export type StateOverrides = Map<string, AccountOverride>
 
 export type CallErrorType =
-  | { code: 'EXECUTION_REVERTED'; data: string }
-  | { code: 'EXECUTION_FAILED'; data?: string }
-  | { code: 'GAS_REQUIRED_EXCEEDS' }
+  { code: 'EXECUTION_REVERTED'; data: string } | { code: 'EXECUTION_FAILED'; data?: string } | { code: 'GAS_REQUIRED_EXCEEDS' }
 
 export interface CallOptions {
   /** most gas a call may use (geth's --rpc.gascap) */
@@ -97,7 +95,13 @@ interface Prepared {
   ceiling: bigint
 }
 
-async function prepare(chain: Chain, block: Block, req: CallRequest, overrides: StateOverrides | undefined, opts: CallOptions): Promise<Prepared> {
+async function prepare(
+  chain: Chain,
+  block: Block,
+  req: CallRequest,
+  overrides: StateOverrides | undefined,
+  opts: CallOptions,
+): Promise<Prepared> {
   const header = block.header
   const fees = hasFees(req)
   const callBlock = chain.execution.callBlock({
@@ -114,49 +118,50 @@ async function prepare(chain: Chain, block: Block, req: CallRequest, overrides: 
   const from = new Address(req.from ?? new Uint8Array(20))
   const ceiling = gasCeiling(block, opts)
   const run = async (gas: bigint, reportAccessList = false, accessList = req.accessList): Promise<RunTxResult> => {
-    const sm = await chain.stateAt(block)
-    await applyOverrides(sm, overrides)
-    const vm = await chain.execution.vmAt(sm, { number: header.number, timestamp: header.timestamp })
-    const account = await sm.getAccount(from)
-    const data: Record<string, unknown> = {
-      to: req.to === undefined ? undefined : new Address(req.to),
-      gasLimit: gas,
-      value: req.value ?? 0n,
-      data: req.data ?? new Uint8Array(0),
-      nonce: req.nonce ?? account?.nonce ?? 0n,
-    }
-    let type: number = TransactionType.FeeMarketEIP1559
-    if (req.authorizationList !== undefined && req.authorizationList.length > 0) {
-      type = TransactionType.EOACodeEIP7702
-      data['authorizationList'] = req.authorizationList.map((a) => ({
-        chainId: toHex(setLengthLeft(fromHex(a.chainId.toString(16)), 1)),
-        address: toHex(a.address),
-        nonce: `0x${a.nonce.toString(16)}`,
-        yParity: `0x${a.yParity.toString(16)}`,
-        r: `0x${a.r.toString(16)}`,
-        s: `0x${a.s.toString(16)}`,
-      }))
-    }
-    if (req.gasPrice !== undefined) {
-      type = TransactionType.AccessListEIP2930
-      data['gasPrice'] = req.gasPrice
-    } else {
-      data['maxFeePerGas'] = req.maxFeePerGas ?? (fees ? (req.maxPriorityFeePerGas ?? 0n) + (header.baseFeePerGas ?? 0n) : 0n)
-      data['maxPriorityFeePerGas'] = req.maxPriorityFeePerGas ?? 0n
-    }
-    if (accessList !== undefined) data['accessList'] = accessList.map((e) => [e.address, e.storageKeys])
-    if (type === TransactionType.EOACodeEIP7702 && req.to === undefined) throw new ParsError({ code: 'EXECUTION_FAILED' }, 'set-code transactions must have a recipient')
-    data['type'] = type
-    const tx = createTx(data as TypedTxData, { common: vm.common, freeze: false }) as TypedTransaction
-    tx.getSenderAddress = () => from
-    return runTx(vm, {
-      tx,
-      block: callBlock,
-      skipNonce: true,
-      skipBalance: false,
-      skipBlockGasLimitValidation: true,
-      skipHardForkValidation: true,
-      reportAccessList,
+    return chain.execution.calls.run(block, async (vm, sm) => {
+      await applyOverrides(sm, overrides)
+      const account = await sm.getAccount(from)
+      const data: Record<string, unknown> = {
+        to: req.to === undefined ? undefined : new Address(req.to),
+        gasLimit: gas,
+        value: req.value ?? 0n,
+        data: req.data ?? new Uint8Array(0),
+        nonce: req.nonce ?? account?.nonce ?? 0n,
+      }
+      let type: number = TransactionType.FeeMarketEIP1559
+      if (req.authorizationList !== undefined && req.authorizationList.length > 0) {
+        type = TransactionType.EOACodeEIP7702
+        data['authorizationList'] = req.authorizationList.map((a) => ({
+          chainId: toHex(setLengthLeft(fromHex(a.chainId.toString(16)), 1)),
+          address: toHex(a.address),
+          nonce: `0x${a.nonce.toString(16)}`,
+          yParity: `0x${a.yParity.toString(16)}`,
+          r: `0x${a.r.toString(16)}`,
+          s: `0x${a.s.toString(16)}`,
+        }))
+      }
+      if (req.gasPrice !== undefined) {
+        type = TransactionType.AccessListEIP2930
+        data['gasPrice'] = req.gasPrice
+      } else {
+        data['maxFeePerGas'] = req.maxFeePerGas ?? (fees ? (req.maxPriorityFeePerGas ?? 0n) + (header.baseFeePerGas ?? 0n) : 0n)
+        data['maxPriorityFeePerGas'] = req.maxPriorityFeePerGas ?? 0n
+      }
+      if (accessList !== undefined) data['accessList'] = accessList.map((e) => [e.address, e.storageKeys])
+      if (type === TransactionType.EOACodeEIP7702 && req.to === undefined)
+        throw new ParsError({ code: 'EXECUTION_FAILED' }, 'set-code transactions must have a recipient')
+      data['type'] = type
+      const tx = createTx(data as TypedTxData, { common: vm.common, freeze: false }) as TypedTransaction
+      tx.getSenderAddress = () => from
+      return runTx(vm, {
+        tx,
+        block: callBlock,
+        skipNonce: true,
+        skipBalance: false,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+        reportAccessList,
+      })
     })
   }
   return { run, ceiling }
@@ -179,11 +184,23 @@ function wrapRunError(e: unknown): never {
   }
   if (/base fee/i.test(msg)) throw new ParsError({ code: 'EXECUTION_FAILED' }, 'max fee per gas less than block base fee')
   if (/intrinsic|gasLimit is too low/i.test(msg)) throw new ParsError({ code: 'EXECUTION_FAILED' }, 'intrinsic gas too low')
-  throw new ParsError({ code: 'EXECUTION_FAILED' }, msg.split('\n')[0]!.replace(/ \(block.*$/, '').replace(/ -> .*$/, ''))
+  throw new ParsError(
+    { code: 'EXECUTION_FAILED' },
+    msg
+      .split('\n')[0]!
+      .replace(/ \(block.*$/, '')
+      .replace(/ -> .*$/, ''),
+  )
 }
 
 /** eth_call: run `req` on the state after `block`; returns the output or throws (revert data included). */
-export async function call(chain: Chain, block: Block, req: CallRequest, overrides: StateOverrides | undefined, opts: CallOptions): Promise<Uint8Array> {
+export async function call(
+  chain: Chain,
+  block: Block,
+  req: CallRequest,
+  overrides: StateOverrides | undefined,
+  opts: CallOptions,
+): Promise<Uint8Array> {
   const p = await prepare(chain, block, req, overrides, opts)
   const gas = req.gas !== undefined && req.gas < p.ceiling ? req.gas : p.ceiling
   let result: RunTxResult
@@ -198,7 +215,13 @@ export async function call(chain: Chain, block: Block, req: CallRequest, overrid
 }
 
 /** eth_estimateGas: the least gas limit with which `req` succeeds (binary search, as geth does). */
-export async function estimateGas(chain: Chain, block: Block, req: CallRequest, overrides: StateOverrides | undefined, opts: CallOptions): Promise<bigint> {
+export async function estimateGas(
+  chain: Chain,
+  block: Block,
+  req: CallRequest,
+  overrides: StateOverrides | undefined,
+  opts: CallOptions,
+): Promise<bigint> {
   const p = await prepare(chain, block, req, overrides, opts)
   let hi = req.gas !== undefined && req.gas < p.ceiling ? req.gas : p.ceiling
   const attempt = async (gas: bigint): Promise<{ ok: boolean; result?: RunTxResult; error?: ParsError }> => {
@@ -289,7 +312,11 @@ export interface AccountProof {
 /** eth_getProof: EIP-1186 Merkle proofs of an account and storage slots at `block`. */
 export async function getProof(chain: Chain, block: Block, address: Uint8Array, keys: Uint8Array[]): Promise<AccountProof> {
   const sm = await chain.stateAt(block)
-  const proof = await getMerkleStateProof(sm, new Address(address), keys.map((k) => setLengthLeft(k, 32)))
+  const proof = await getMerkleStateProof(
+    sm,
+    new Address(address),
+    keys.map((k) => setLengthLeft(k, 32)),
+  )
   return {
     address: toHex(address),
     balance: BigInt(proof.balance),

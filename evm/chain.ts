@@ -11,10 +11,7 @@ import { ChainStore, MetaKey } from './store/chainStore.js'
 import { StateReader } from './state/reader.js'
 import type { StoredReceipt } from './types.js'
 
-export type ChainErrorType =
-  | { code: 'NO_GENESIS' }
-  | { code: 'GENESIS_MISMATCH' }
-  | { code: 'CORRUPT_DATABASE'; reason: string }
+export type ChainErrorType = { code: 'NO_GENESIS' } | { code: 'GENESIS_MISMATCH' } | { code: 'CORRUPT_DATABASE'; reason: string }
 
 export interface NewHeadEvent {
   block: Block
@@ -91,15 +88,22 @@ export class Chain extends EventEmitter<ChainEvents> {
     return chain
 
     function fail(): never {
-      throw new ParsError({ code: 'NO_GENESIS' }, 'the datadir has no chain: run `parsd init --genesis FILE --datadir DIR` or start with --dev')
+      throw new ParsError(
+        { code: 'NO_GENESIS' },
+        'the datadir has no chain: run `parsd init --genesis FILE --datadir DIR` or start with --dev',
+      )
     }
   }
 
   private async initGenesis(): Promise<void> {
     const root = await this.execution.applyGenesisState(this.spec.genesisState)
     const block = genesisBlock(this.spec, root)
-    await this.store.commitBlock(block, [], { stateOps: this.trieDb.takePending(), final: true })
-    await this.store.putMeta(MetaKey.genesisSpec, utf8.encode(JSON.stringify(this.spec.genesis)))
+    // the spec goes in the same batch: a datadir either has a whole genesis or none
+    await this.store.commitBlock(block, [], {
+      stateOps: this.trieDb.takePending(),
+      final: true,
+      meta: { [MetaKey.genesisSpec]: utf8.encode(JSON.stringify(this.spec.genesis)) },
+    })
     this.c.logger.info('initialised genesis', { chainId: this.spec.common.chainId(), hash: toHex(block.hash()) })
   }
 
@@ -107,7 +111,8 @@ export class Chain extends EventEmitter<ChainEvents> {
     const read = async (name: string): Promise<Block> => {
       const hash = await this.store.getMeta(name)
       const block = hash === undefined ? undefined : await this.store.getBlockByHash(hash)
-      if (block === undefined) throw new ParsError({ code: 'CORRUPT_DATABASE', reason: name }, `chain database is missing its ${name} block`)
+      if (block === undefined)
+        throw new ParsError({ code: 'CORRUPT_DATABASE', reason: name }, `chain database is missing its ${name} block`)
       return block
     }
     this._genesis = await read(MetaKey.genesis)
@@ -174,7 +179,12 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  private async commit(block: Block, receipts: StoredReceipt[], stateOps: Parameters<ChainStore['commitBlock']>[2]['stateOps'], final: boolean): Promise<void> {
+  private async commit(
+    block: Block,
+    receipts: StoredReceipt[],
+    stateOps: Parameters<ChainStore['commitBlock']>[2]['stateOps'],
+    final: boolean,
+  ): Promise<void> {
     try {
       await this.store.commitBlock(block, receipts, { stateOps, final })
     } catch (e) {
@@ -222,7 +232,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const key = toHex(block.header.stateRoot)
     let r = this.readers.get(key)
     if (r === undefined) {
-      r = new StateReader(() => this.execution.stateAt(block.header.stateRoot, 50_000))
+      r = new StateReader(() => this.execution.stateAt(block.header.stateRoot, { caches: true }))
       this.readers.set(key, r)
       if (this.readers.size > 8) this.readers.delete(this.readers.keys().next().value as string)
     }
@@ -238,7 +248,11 @@ export class Chain extends EventEmitter<ChainEvents> {
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys)
   if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    )
   }
   return v
 }

@@ -1,12 +1,7 @@
 import { createBlock, type Block } from '@ethereumjs/block'
-import {
-  createCommonFromGethGenesis,
-  parseGethGenesisState,
-  type Common,
-  type GethGenesis,
-  type GenesisState,
-} from '@ethereumjs/common'
+import { createCommonFromGethGenesis, parseGethGenesisState, type Common, type GethGenesis, type GenesisState } from '@ethereumjs/common'
 import { ParsError } from '../common/index.js'
+import { nodeCrypto } from './crypto.js'
 
 export const PARS_CHAIN_ID = 6133
 
@@ -37,7 +32,8 @@ function checkHex(v: unknown, field: string, required: boolean): void {
 
 function checkInt(v: unknown, field: string): void {
   if (v === undefined || v === null) return
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(field, `must be a non-negative integer, got ${JSON.stringify(v)}`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw bad(field, `must be a non-negative integer, got ${JSON.stringify(v)}`)
 }
 
 /**
@@ -62,7 +58,10 @@ export function validateGethGenesis(json: unknown): GethGenesis {
   checkHex(g['difficulty'], 'difficulty', false)
   checkHex(g['nonce'], 'nonce', false)
   checkHex(g['baseFeePerGas'], 'baseFeePerGas', false)
-  if (g['extraData'] !== undefined && (typeof g['extraData'] !== 'string' || !HEX.test(g['extraData']) || g['extraData'].length % 2 !== 0)) {
+  if (
+    g['extraData'] !== undefined &&
+    (typeof g['extraData'] !== 'string' || !HEX.test(g['extraData']) || g['extraData'].length % 2 !== 0)
+  ) {
     throw bad('extraData', 'must be 0x-prefixed hex bytes')
   }
   if (typeof g['extraData'] === 'string' && (g['extraData'].length - 2) / 2 > 32) throw bad('extraData', 'longer than 32 bytes')
@@ -88,7 +87,7 @@ export function validateGethGenesis(json: unknown): GethGenesis {
     if (a['storage'] !== undefined) {
       if (typeof a['storage'] !== 'object' || a['storage'] === null) throw bad(`${f}.storage`, 'must be an object')
       for (const [k, v] of Object.entries(a['storage'] as Record<string, unknown>)) {
-        if (!HEX.test(k) || k.length > 66) throw bad(`${f}.storage.${k}`, 'key must be a 32-byte hex slot')
+        if (!HEX.test(k) || k.length !== 66) throw bad(`${f}.storage.${k}`, 'key must be a 32-byte hex slot')
         if (typeof v !== 'string' || !HEX.test(v) || v.length > 66) throw bad(`${f}.storage.${k}`, 'value must be 32-byte hex')
       }
     }
@@ -98,7 +97,7 @@ export function validateGethGenesis(json: unknown): GethGenesis {
 
 /**
  * Normalise balances given in decimal (geth accepts both) to hex for EthereumJS, and fill in the
- * header fields geth lets a genesis leave out (nonce, difficulty: 0) but EthereumJS requires.
+ * header fields geth lets a genesis leave out (nonce, difficulty, timestamp: 0) but EthereumJS requires.
  */
 function normaliseAlloc(g: GethGenesis): GethGenesis {
   const alloc: GethGenesis['alloc'] = {}
@@ -106,7 +105,7 @@ function normaliseAlloc(g: GethGenesis): GethGenesis {
     const balance = acct.balance.startsWith('0x') ? acct.balance : `0x${BigInt(acct.balance).toString(16)}`
     alloc[addr.startsWith('0x') ? addr.toLowerCase() : `0x${addr.toLowerCase()}`] = { ...acct, balance }
   }
-  return { ...g, nonce: g.nonce ?? '0x0', difficulty: g.difficulty ?? '0x0', alloc }
+  return { ...g, nonce: g.nonce ?? '0x0', difficulty: g.difficulty ?? '0x0', timestamp: g.timestamp ?? '0x0', alloc }
 }
 
 export interface ChainSpec {
@@ -119,7 +118,7 @@ export function chainSpecFromGenesis(genesisJson: unknown): ChainSpec {
   const genesis = normaliseAlloc(validateGethGenesis(genesisJson))
   let common: Common
   try {
-    common = createCommonFromGethGenesis(genesis, { chain: genesis.name ?? 'pars' })
+    common = createCommonFromGethGenesis(genesis, { chain: genesis.name ?? 'pars', customCrypto: nodeCrypto })
   } catch (e) {
     throw bad('config', `not a usable chain configuration (${e instanceof Error ? e.message : String(e)})`)
   }

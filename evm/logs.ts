@@ -84,7 +84,10 @@ export async function queryLogs(chain: Chain, from: bigint, to: bigint, f: LogFi
     if (block.header.logsBloom.every((b) => b === 0)) continue
     out.push(...(await blockLogs(chain, block, f)))
     if (out.length > maxResults) {
-      throw new ParsError({ code: 'LOG_LIMIT_EXCEEDED' }, `query returned more than ${maxResults} results; narrow the block range or filter`)
+      throw new ParsError(
+        { code: 'LOG_LIMIT_EXCEEDED' },
+        `query returned more than ${maxResults} results; narrow the block range or filter`,
+      )
     }
   }
   return out

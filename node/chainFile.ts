@@ -10,7 +10,8 @@ export type ChainFileErrorType = { code: 'BAD_CHAIN_FILE'; offset: number } | { 
 export function rlpItemLength(buf: Uint8Array): number | undefined {
   if (buf.length === 0) return undefined
   const b = buf[0]!
-  if (b < 0xc0) throw new ParsError({ code: 'BAD_CHAIN_FILE', offset: 0 }, 'not an RLP list: a chain export is a sequence of RLP-encoded blocks')
+  if (b < 0xc0)
+    throw new ParsError({ code: 'BAD_CHAIN_FILE', offset: 0 }, 'not an RLP list: a chain export is a sequence of RLP-encoded blocks')
   if (b <= 0xf7) return 1 + (b - 0xc0)
   const lenOfLen = b - 0xf7
   if (buf.length < 1 + lenOfLen) return undefined
@@ -49,19 +50,26 @@ export async function importChain(chain: Chain, path: string, logger: Logger): P
         try {
           block = createBlockFromRLP(item, { common: chain.common, setHardfork: true })
         } catch (e) {
-          throw new ParsError({ code: 'BAD_CHAIN_FILE', offset }, `${path}: byte ${offset}: not a valid block: ${errorMessage(e).split('\n')[0]}`)
+          throw new ParsError(
+            { code: 'BAD_CHAIN_FILE', offset },
+            `${path}: byte ${offset}: not a valid block: ${errorMessage(e).split('\n')[0]}`,
+          )
         }
         const n = block.header.number
         if (n <= chain.head.header.number) {
           const have = await chain.getBlockByNumber(n)
           if (have === undefined || !equalBytes(have.hash(), block.hash())) {
-            throw new ParsError({ code: 'BAD_CHAIN_FILE', offset }, `${path}: block ${n} (${toHex(block.hash())}) conflicts with this chain's block ${n}${n === 0n ? ' (different genesis)' : ''}`)
+            throw new ParsError(
+              { code: 'BAD_CHAIN_FILE', offset },
+              `${path}: block ${n} (${toHex(block.hash())}) conflicts with this chain's block ${n}${n === 0n ? ' (different genesis)' : ''}`,
+            )
           }
           skipped++
         } else {
           await chain.importBlock(block, true)
           imported++
-          if (imported % 1000 === 0) logger.info('importing', { number: n, blocksPerSecond: Math.round((imported * 1000) / (Date.now() - started)) })
+          if (imported % 1000 === 0)
+            logger.info('importing', { number: n, blocksPerSecond: Math.round((imported * 1000) / (Date.now() - started)) })
         }
         offset += len
         pending = pending.slice(len)
@@ -71,7 +79,8 @@ export async function importChain(chain: Chain, path: string, logger: Logger): P
     if (e instanceof ParsError) throw e
     throw new ParsError({ code: 'CHAIN_FILE_IO', path }, `${path}: ${errorMessage(e)}`)
   }
-  if (pending.length > 0) throw new ParsError({ code: 'BAD_CHAIN_FILE', offset }, `${path}: ${pending.length} trailing bytes do not form a whole block`)
+  if (pending.length > 0)
+    throw new ParsError({ code: 'BAD_CHAIN_FILE', offset }, `${path}: ${pending.length} trailing bytes do not form a whole block`)
   return { imported, skipped }
 }
 

@@ -10,9 +10,7 @@ import type { NodeOptions } from './options.js'
 import { VERSION } from './version.js'
 
 export type NodeErrorType =
-  | { code: 'DATADIR_UNUSABLE'; path: string }
-  | { code: 'DATADIR_LOCKED'; path: string }
-  | { code: 'GENESIS_UNREADABLE'; path: string }
+  { code: 'DATADIR_UNUSABLE'; path: string } | { code: 'DATADIR_LOCKED'; path: string } | { code: 'GENESIS_UNREADABLE'; path: string }
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
 export const DOMAIN_RPC_CODES: Record<string, RpcErrorName> = {
@@ -127,6 +125,13 @@ export class ParsNode implements Startable {
         syncing: () => false,
       }
       if (devAccounts !== undefined) deps.devAccounts = devAccounts
+      const producer = opts.dev
+        ? new DevProducer(
+            { chain, pool, logger: logger.child('producer') },
+            { blockTime: opts.blockTime, coinbase: fromHex(opts.coinbase ?? '0x' + '00'.repeat(20)) },
+          )
+        : undefined
+      if (producer !== undefined) deps.afterSubmit = (hash) => producer.waitForInclusion(hash)
       const rpc = new RpcServer({
         methods: createMethods(deps),
         logger: logger.child('rpc'),
@@ -137,12 +142,6 @@ export class ParsNode implements Startable {
         maxBatch: opts.rpcBatchLimit,
         domainCodes: DOMAIN_RPC_CODES,
       })
-      const producer = opts.dev
-        ? new DevProducer(
-            { chain, pool, logger: logger.child('producer') },
-            { blockTime: opts.blockTime, coinbase: fromHex(opts.coinbase ?? '0x' + '00'.repeat(20)) },
-          )
-        : undefined
       return new ParsNode(logger, kv, chain, pool, filters, rpc, producer)
     } catch (e) {
       await kv.close()

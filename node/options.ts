@@ -102,7 +102,8 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
   else if (v['version'] === true) command = 'version'
   else if (pos.length > 0) {
     const sub = pos[0]!
-    if (sub !== 'init' && sub !== 'import' && sub !== 'export') throw new ParsError({ code: 'BAD_OPTION', option: sub }, `unknown command ${JSON.stringify(sub)} (see parsd --help)`)
+    if (sub !== 'init' && sub !== 'import' && sub !== 'export')
+      throw new ParsError({ code: 'BAD_OPTION', option: sub }, `unknown command ${JSON.stringify(sub)} (see parsd --help)`)
     command = sub
     if (sub === 'import' || sub === 'export') {
       if (pos.length !== 2) throw new ParsError({ code: 'BAD_OPTION', option: sub }, `usage: parsd ${sub} FILE.rlp [--datadir DIR]`)
@@ -124,7 +125,17 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
     datadir,
     rpcAddr,
     rpcPort: intFlag(v['rpc-port'] as string | undefined, 'rpc-port', 8545, 0, 65535),
-    rpcCors: cors === undefined ? (dev ? '*' : undefined) : cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    rpcCors:
+      cors === undefined
+        ? dev
+          ? '*'
+          : undefined
+        : cors === '*'
+          ? '*'
+          : cors
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s.length > 0),
     rpcBodyLimit: intFlag(v['rpc-body-limit'] as string | undefined, 'rpc-body-limit', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     rpcBatchLimit: intFlag(v['rpc-batch-limit'] as string | undefined, 'rpc-batch-limit', 1000, 1, 100_000),
     rpcGasCap: BigInt(intFlag(v['rpc-gas-cap'] as string | undefined, 'rpc-gas-cap', 50_000_000, 21_000, Number.MAX_SAFE_INTEGER)),

@@ -17,10 +17,7 @@ type PollFilter =
   | { kind: 'blocks'; buffer: Json[]; lastPoll: number }
   | { kind: 'pending'; buffer: Json[]; lastPoll: number }
 
-export type SubscriptionSpec =
-  | { kind: 'newHeads' }
-  | { kind: 'logs'; spec: LogFilter }
-  | { kind: 'newPendingTransactions'; full: boolean }
+export type SubscriptionSpec = { kind: 'newHeads' } | { kind: 'logs'; spec: LogFilter } | { kind: 'newPendingTransactions'; full: boolean }
 
 type Subscription = SubscriptionSpec & { conn: RpcConnection }
 
@@ -87,7 +84,8 @@ export class Filters implements Startable {
   }
 
   private install(f: PollFilter): string {
-    if (this.polls.size >= this.opts.maxFilters) throw new RpcError('LIMIT_EXCEEDED', `too many filters installed (${this.opts.maxFilters})`)
+    if (this.polls.size >= this.opts.maxFilters)
+      throw new RpcError('LIMIT_EXCEEDED', `too many filters installed (${this.opts.maxFilters})`)
     const id = newId()
     this.polls.set(id, f)
     return id
@@ -140,7 +138,8 @@ export class Filters implements Startable {
         this.perConn.delete(conn.id)
       })
     }
-    if (ids.size >= this.opts.maxSubscriptionsPerConnection) throw new RpcError('LIMIT_EXCEEDED', 'too many subscriptions on this connection')
+    if (ids.size >= this.opts.maxSubscriptionsPerConnection)
+      throw new RpcError('LIMIT_EXCEEDED', 'too many subscriptions on this connection')
     const id = newId()
     this.subs.set(id, { ...sub, conn })
     ids.add(id)

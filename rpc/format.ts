@@ -70,10 +70,7 @@ function formatAccessList(tx: TypedTransaction): Json {
   return list.map(([address, keys]) => ({ address: toHex(address), storageKeys: keys.map((k) => toHex(k)) }))
 }
 
-export function formatTransaction(
-  tx: TypedTransaction,
-  where?: { block: Block; index: number },
-): Record<string, Json> {
+export function formatTransaction(tx: TypedTransaction, where?: { block: Block; index: number }): Record<string, Json> {
   const out: Record<string, Json> = {
     blockHash: where === undefined ? null : toHex(where.block.hash()),
     blockNumber: where === undefined ? null : q(where.block.header.number),

@@ -360,7 +360,10 @@ export class RpcServer implements Startable {
       app.addHook('onRequest', (req, reply, done) => {
         const origin = req.headers.origin
         if (req.ws && origin !== undefined && !allowed.has(origin)) {
-          reply.code(403).type(JSON_TYPE).send(errorText(null, RpcErrorCode.INVALID_REQUEST, `origin ${origin} is not allowed`))
+          reply
+            .code(403)
+            .type(JSON_TYPE)
+            .send(errorText(null, RpcErrorCode.INVALID_REQUEST, `origin ${origin} is not allowed`))
           return
         }
         done()
@@ -408,11 +411,17 @@ export class RpcServer implements Startable {
       return
     }
     if (status >= 400 && status < 500) {
-      reply.code(status).type(JSON_TYPE).send(errorText(null, RpcErrorCode.INVALID_REQUEST, `invalid HTTP request: ${err.message}`))
+      reply
+        .code(status)
+        .type(JSON_TYPE)
+        .send(errorText(null, RpcErrorCode.INVALID_REQUEST, `invalid HTTP request: ${err.message}`))
       return
     }
     this.log.error('rpc http failure', { err: err.message, code: err.code })
-    reply.code(500).type(JSON_TYPE).send(errorText(null, RpcErrorCode.INTERNAL, 'internal error'))
+    reply
+      .code(500)
+      .type(JSON_TYPE)
+      .send(errorText(null, RpcErrorCode.INTERNAL, 'internal error'))
   }
 
   private onWsConnection(socket: WsSocket, sockets: Set<WsSocket>): void {
@@ -461,7 +470,11 @@ export class RpcServer implements Startable {
     sockets.add(socket)
     socket.on('message', (raw) => {
       try {
-        const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8')
+        const text = Buffer.isBuffer(raw)
+          ? raw.toString('utf8')
+          : Array.isArray(raw)
+            ? Buffer.concat(raw).toString('utf8')
+            : Buffer.from(raw).toString('utf8')
         const out = this.dispatcher.handle(text, ctx)
         if (out instanceof Promise) out.then(reply, (e: unknown) => log.error('websocket dispatch failed', { err: describeError(e) }))
         else reply(out)

@@ -197,7 +197,7 @@ function checksumMatches(s: string): boolean {
     if (c < 65) continue // digit
     const h = (hash[i >> 1]! >> (i % 2 === 0 ? 4 : 0)) & 0x0f
     const isUpper = c <= 70
-    if ((h >= 8) !== isUpper) return false
+    if (h >= 8 !== isUpper) return false
   }
   return true
 }
@@ -231,7 +231,11 @@ function parseBlockTag(v: unknown, name: ParamName, field: string): BlockTag {
   if (typeof v === 'string' && BLOCK_TAGS.has(v)) return { kind: 'tag', tag: v as BlockTagName }
   if (typeof v !== 'string') fail(name, field, `expected a block number or tag, got ${describe(v)}`)
   if (!hasPrefix(v)) {
-    fail(name, field, `invalid block number or tag "${clip(v)}" (want a 0x-prefixed hex number or one of latest, pending, safe, finalized, earliest)`)
+    fail(
+      name,
+      field,
+      `invalid block number or tag "${clip(v)}" (want a 0x-prefixed hex number or one of latest, pending, safe, finalized, earliest)`,
+    )
   }
   const n = parseQuantity(v, name, field, 64)
   if (n > MAX_INT64) fail(name, field, 'block number larger than int64')
@@ -254,12 +258,7 @@ function optionalField<T>(
   return parse(v, name, fieldPath(parent, key))
 }
 
-function arrayOf<T>(
-  v: unknown,
-  name: ParamName,
-  field: string,
-  parse: (item: unknown, name: ParamName, field: string) => T,
-): T[] {
+function arrayOf<T>(v: unknown, name: ParamName, field: string, parse: (item: unknown, name: ParamName, field: string) => T): T[] {
   missing(v, name, field)
   if (!Array.isArray(v)) fail(name, field, `expected an array, got ${describe(v)}`)
   const out = new Array<T>(v.length)
@@ -535,7 +534,8 @@ export function filterOptions(v: unknown, name: ParamName = 0): FilterOptions {
   else if (Array.isArray(addr)) {
     if (addr.length > MAX_FILTER_ADDRESSES) fail(name, 'address', `too many addresses: ${addr.length}, at most ${MAX_FILTER_ADDRESSES}`)
     out.addresses = arrayOf(addr, name, 'address', parseAddress)
-  } else if (addr !== undefined && addr !== null) fail(name, 'address', `expected an address or an array of addresses, got ${describe(addr)}`)
+  } else if (addr !== undefined && addr !== null)
+    fail(name, 'address', `expected an address or an array of addresses, got ${describe(addr)}`)
   const topics = v['topics']
   if (topics !== undefined && topics !== null) out.topics = parseTopics(topics, name)
   return out
@@ -571,7 +571,8 @@ export function typedData(v: unknown, name: ParamName = 1): TypedDataInput {
   }
   const primaryType = obj['primaryType']
   if (typeof primaryType !== 'string') fail(name, 'primaryType', `expected a string, got ${describe(primaryType)}`)
-  if (!Object.prototype.hasOwnProperty.call(types, primaryType)) fail(name, 'primaryType', `type "${clip(primaryType)}" is not defined in types`)
+  if (!Object.prototype.hasOwnProperty.call(types, primaryType))
+    fail(name, 'primaryType', `type "${clip(primaryType)}" is not defined in types`)
   const domain = obj['domain']
   if (!isRecord(domain)) fail(name, 'domain', `expected an object, got ${describe(domain)}`)
   const message = obj['message']

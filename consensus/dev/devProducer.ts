@@ -1,6 +1,6 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { concat, errorMessage, toHex, type Logger, type Startable } from '../../common/index.js'
+import { concat, errorMessage, fromHex, toHex, type Logger, type Startable } from '../../common/index.js'
 import type { Chain, TxPool } from '../../evm/index.js'
 
 export interface DevProducerComponents {
@@ -21,15 +21,48 @@ export interface DevProducerOptions {
  * `blockTime` ms, and marks it final at once (there is no one to disagree with).
  */
 export class DevProducer implements Startable {
-  private timer: NodeJS.Timeout | undefined
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
   private running = false
   private producing: Promise<void> = Promise.resolve()
   private readonly onAdded = (): void => this.schedule()
+
+  /** callers of waitForInclusion, by transaction hash */
+  private readonly waiting = new Map<string, (() => void)[]>()
 
   constructor(
     private readonly c: DevProducerComponents,
     private readonly opts: DevProducerOptions,
   ) {}
+
+  /**
+   * With block time 0 (automine, as anvil and Hardhat do it), resolves once the transaction is in a
+   * committed block or has been dropped, so eth_sendRawTransaction can answer after the block exists.
+   * Resolves at once otherwise.
+   */
+  waitForInclusion(hash: Uint8Array): Promise<void> {
+    if (this.opts.blockTime !== 0 || !this.running) return Promise.resolve()
+    const key = toHex(hash)
+    if (this.c.pool.getByHash(key) === undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      const list = this.waiting.get(key)
+      if (list === undefined) this.waiting.set(key, [resolve])
+      else list.push(resolve)
+    })
+  }
+
+  private settle(hash: Uint8Array): void {
+    const key = toHex(hash)
+    const list = this.waiting.get(key)
+    if (list === undefined) return
+    this.waiting.delete(key)
+    for (const r of list) r()
+  }
+
+  private settleAllGone(): void {
+    for (const key of [...this.waiting.keys()]) {
+      if (this.c.pool.getByHash(key) === undefined) this.settle(fromHex(key))
+    }
+  }
 
   get blockTime(): number {
     return this.opts.blockTime
@@ -44,54 +77,66 @@ export class DevProducer implements Startable {
   async stop(): Promise<void> {
     this.running = false
     this.c.pool.off('added', this.onAdded)
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer as NodeJS.Timeout)
+      clearImmediate(this.timer as NodeJS.Immediate)
+    }
     this.timer = undefined
     await this.producing
+    for (const list of this.waiting.values()) for (const r of list) r()
+    this.waiting.clear()
   }
 
   private schedule(): void {
     if (!this.running || this.timer !== undefined) return
-    const delay = this.opts.blockTime === 0 ? 0 : this.opts.blockTime
-    this.timer = setTimeout(() => {
+    const fire = (): void => {
       this.timer = undefined
       this.producing = this.producing.then(() => this.produceOnce())
-    }, delay)
+    }
+    this.timer = this.opts.blockTime === 0 ? setImmediate(fire) : setTimeout(fire, this.opts.blockTime)
   }
 
   /** Make one block from the pending transactions (exported for tests and `evm_mine`-style use). */
   async produceOnce(): Promise<void> {
     const { chain, pool, logger } = this.c
     try {
-      const { built, committed } = await chain.produce(async (parent) => {
-        const baseFee = chain.nextBaseFee()
-        const cands = pool.candidates(baseFee)
-        const limit = this.opts.blockTime === 0 ? 1 : Infinity
-        const txs: Iterable<TypedTransaction> = this.opts.blockTime === 0 ? take(cands.txs, limit) : cands.txs
-        const now = BigInt(Math.floor(Date.now() / 1000))
-        return chain.buildOn(parent, {
-          timestamp: now > parent.header.timestamp ? now : parent.header.timestamp,
-          coinbase: this.opts.coinbase,
-          candidates: txs,
-          onSkip: cands.skip,
-          mixHash: keccak_256(concat(parent.header.mixHash, parent.hash())),
-        })
-      }, { final: true })
+      const { built, committed } = await chain.produce(
+        async (parent) => {
+          const baseFee = chain.nextBaseFee()
+          const cands = pool.candidates(baseFee)
+          const limit = this.opts.blockTime === 0 ? 1 : Infinity
+          const txs: Iterable<TypedTransaction> = this.opts.blockTime === 0 ? take(cands.txs, limit) : cands.txs
+          const now = BigInt(Math.floor(Date.now() / 1000))
+          return chain.buildOn(parent, {
+            timestamp: now > parent.header.timestamp ? now : parent.header.timestamp,
+            coinbase: this.opts.coinbase,
+            candidates: txs,
+            onSkip: cands.skip,
+            mixHash: keccak_256(concat(parent.header.mixHash, parent.hash())),
+          })
+        },
+        { final: true },
+      )
       for (const d of built.dropped) {
         logger.debug('dropping transaction', { hash: toHex(d.tx.hash()), reason: d.reason })
         pool.drop(d.tx)
+        this.settle(d.tx.hash())
       }
       if (committed) {
         await pool.onNewHead(built.block.transactions)
+        for (const tx of built.block.transactions) this.settle(tx.hash())
         logger.info('produced block', {
-        number: built.block.header.number,
-        hash: toHex(built.block.hash()),
-        txs: built.block.transactions.length,
-        gasUsed: built.block.header.gasUsed,
+          number: built.block.header.number,
+          hash: toHex(built.block.hash()),
+          txs: built.block.transactions.length,
+          gasUsed: built.block.header.gasUsed,
         })
       }
     } catch (e) {
       logger.error('block production failed', { error: errorMessage(e) })
     }
+    // anything the pool let go of (replaced, evicted) has nothing left to wait for
+    if (this.waiting.size > 0) this.settleAllGone()
     if (pool.hasPending()) this.schedule()
   }
 }

@@ -5,6 +5,26 @@ import { Bucket } from '../store/buckets.js'
 
 type Overlay = Map<string, Uint8Array | null>
 
+/** Committed trie nodes recently read: content-addressed, so a cached node is never stale. */
+class NodeCache {
+  private readonly map = new Map<string, Uint8Array>()
+  constructor(private readonly max: number) {}
+  get(k: string): Uint8Array | undefined {
+    return this.map.get(k)
+  }
+  set(k: string, v: Uint8Array): void {
+    if (this.map.size >= this.max) {
+      // drop the oldest eighth at once: cheaper than exact LRU bookkeeping on every read
+      let n = this.max >> 3
+      for (const key of this.map.keys()) {
+        this.map.delete(key)
+        if (--n <= 0) break
+      }
+    }
+    this.map.set(k, v)
+  }
+}
+
 function nodeKey(key: string): Uint8Array {
   return concat(Bucket.trie, hexToBytes(key.length % 2 === 1 ? '0' + key : key))
 }
@@ -23,17 +43,27 @@ function asBytes(v: string | Uint8Array): Uint8Array {
  * they can never reach the disk.
  */
 export class TrieDb implements DB<string, string | Uint8Array> {
+  private readonly cache: NodeCache | undefined
+
   constructor(
     private readonly kv: KVStore,
     private readonly overlay: Overlay = new Map(),
     private readonly base?: TrieDb,
-  ) {}
+    cacheSize = 100_000,
+  ) {
+    this.cache = base === undefined ? new NodeCache(cacheSize) : undefined
+  }
 
   async get(key: string, _opts?: EncodingOpts): Promise<Uint8Array | undefined> {
     const local = this.overlay.get(key)
     if (local !== undefined) return local ?? undefined
     if (this.base !== undefined) return this.base.get(key)
-    return (await this.kv.get(nodeKey(key))) ?? undefined
+    const cached = this.cache!.get(key)
+    if (cached !== undefined) return cached
+    const v = await this.kv.get(nodeKey(key))
+    if (v === undefined) return undefined
+    this.cache!.set(key, v)
+    return v
   }
 
   async put(key: string, val: string | Uint8Array, _opts?: EncodingOpts): Promise<void> {
@@ -67,7 +97,10 @@ export class TrieDb implements DB<string, string | Uint8Array> {
   /** Remove and return the pending writes as LevelDB batch operations. */
   takePending(): KVBatchOp[] {
     const ops: KVBatchOp[] = []
-    for (const [k, v] of this.overlay) if (v !== null) ops.push({ type: 'put', key: nodeKey(k), value: v })
+    for (const [k, v] of this.overlay) {
+      if (v === null) continue
+      ops.push({ type: 'put', key: nodeKey(k), value: v })
+    }
     this.overlay.clear()
     return ops
   }

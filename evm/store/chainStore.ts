@@ -45,6 +45,8 @@ export interface CommitOptions {
   final?: boolean
   /** state-trie writes produced by executing the block */
   stateOps: KVBatchOp[]
+  /** meta entries to write in the same batch (the genesis spec with the genesis block) */
+  meta?: Record<string, Uint8Array>
 }
 
 /**
@@ -109,6 +111,7 @@ export class ChainStore {
       ops.push({ type: 'put', key: metaKey(MetaKey.finalized), value: hash })
     }
     if (num === 0n) ops.push({ type: 'put', key: metaKey(MetaKey.genesis), value: hash })
+    for (const [name, value] of Object.entries(opts.meta ?? {})) ops.push({ type: 'put', key: metaKey(name), value })
     await this.kv.batch(ops)
     this.blocks.set(toHex(hash), block)
     this.receipts.set(toHex(hash), [...receipts])

@@ -28,9 +28,11 @@ export function encodeReceipts(receipts: readonly StoredReceipt[]): Uint8Array {
 export function decodeReceipts(bytes: Uint8Array): StoredReceipt[] {
   const list = RLP.decode(bytes) as unknown as Uint8Array[][]
   return list.map((item) => {
-    const logs = (item[4] as unknown as [Uint8Array, Uint8Array[], Uint8Array][]).map(
-      ([address, topics, data]): StoredLog => ({ address, topics, data }),
-    )
+    const logs = (item[4] as unknown as [Uint8Array, Uint8Array[], Uint8Array][]).map(([address, topics, data]): StoredLog => ({
+      address,
+      topics,
+      data,
+    }))
     const contract = item[5] as Uint8Array
     const r: StoredReceipt = {
       status: (item[0] as Uint8Array)[0] === 1 ? 1 : 0,

@@ -126,8 +126,10 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     const hash = tx.hash()
     const hashHex = toHex(hash)
     if (this.byHash.has(hashHex)) throw reject('ALREADY_KNOWN', 'already known')
-    if (tx.type === TransactionType.BlobEIP4844) throw reject('UNSUPPORTED_TYPE', 'transaction type not supported: blob transactions (type 3) are not accepted by this node')
-    if (tx.serialize().length > this.opts.maxTxSize) throw reject('OVERSIZED', `oversized data: transaction size ${tx.serialize().length}, limit ${this.opts.maxTxSize}`)
+    if (tx.type === TransactionType.BlobEIP4844)
+      throw reject('UNSUPPORTED_TYPE', 'transaction type not supported: blob transactions (type 3) are not accepted by this node')
+    if (tx.serialize().length > this.opts.maxTxSize)
+      throw reject('OVERSIZED', `oversized data: transaction size ${tx.serialize().length}, limit ${this.opts.maxTxSize}`)
     let senderBytes: Uint8Array
     try {
       if (!tx.isSigned() || !tx.verifySignature()) throw new Error('bad signature')
@@ -151,19 +153,26 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
       const gasCap = TX_GAS_LIMIT_CAP
       throw reject('GAS_LIMIT', `transaction gas limit too high (cap: ${gasCap}, tx: ${tx.gasLimit})`)
     }
-    if (tx.gasLimit > this.c.state.blockGasLimit()) throw reject('GAS_LIMIT', `exceeds block gas limit: gas ${tx.gasLimit}, limit ${this.c.state.blockGasLimit()}`)
+    if (tx.gasLimit > this.c.state.blockGasLimit())
+      throw reject('GAS_LIMIT', `exceeds block gas limit: gas ${tx.gasLimit}, limit ${this.c.state.blockGasLimit()}`)
     const minGas = tx.getMinimumGasLimit()
     if (tx.gasLimit < minGas) throw reject('INTRINSIC_GAS', `intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${minGas}`)
     // after the intrinsic-gas check: getValidationErrors() reports a short gas limit too, in EthereumJS's words
     const errors = tx.getValidationErrors()
     if (errors.length > 0) throw reject('INVALID_TX', `invalid transaction: ${errors.join('; ')}`)
     if (tipCap(tx) > feeCap(tx)) {
-      throw reject('TIP_ABOVE_FEE', `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: ${tipCap(tx)}, maxFeePerGas: ${feeCap(tx)}`)
+      throw reject(
+        'TIP_ABOVE_FEE',
+        `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: ${tipCap(tx)}, maxFeePerGas: ${feeCap(tx)}`,
+      )
     }
     const baseFee = this.c.state.nextBaseFee()
     const sender = toHex(senderBytes)
     if (feeCap(tx) < baseFee) {
-      throw reject('FEE_TOO_LOW', `max fee per gas less than block base fee: address ${sender}, maxFeePerGas: ${feeCap(tx)}, baseFee: ${baseFee}`)
+      throw reject(
+        'FEE_TOO_LOW',
+        `max fee per gas less than block base fee: address ${sender}, maxFeePerGas: ${feeCap(tx)}, baseFee: ${baseFee}`,
+      )
     }
     const account = await this.c.state.getAccount(senderBytes)
     if (tx.nonce < account.nonce) throw reject('NONCE_TOO_LOW', `nonce too low: next nonce ${account.nonce}, tx nonce ${tx.nonce}`)
@@ -180,14 +189,18 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
         throw reject('REPLACEMENT_UNDERPRICED', 'replacement transaction underpriced')
       }
     } else {
-      if (queue.txs.size >= this.opts.maxPerSender) throw reject('SENDER_FULL', `account limit exceeded: ${sender} has ${queue.txs.size} transactions in the pool`)
+      if (queue.txs.size >= this.opts.maxPerSender)
+        throw reject('SENDER_FULL', `account limit exceeded: ${sender} has ${queue.txs.size} transactions in the pool`)
       if (this.byHash.size >= this.opts.maxTotal) throw reject('POOL_FULL', 'txpool is full')
     }
     // The sender must afford this transaction together with its earlier pending ones.
     let spend = tx.gasLimit * feeCap(tx) + tx.value
     for (const [n, other] of queue.txs) if (n < tx.nonce) spend += other.gasLimit * feeCap(other) + other.value
     if (spend > account.balance) {
-      throw reject('INSUFFICIENT_FUNDS', `insufficient funds for gas * price + value: address ${sender} have ${account.balance} want ${spend}`)
+      throw reject(
+        'INSUFFICIENT_FUNDS',
+        `insufficient funds for gas * price + value: address ${sender} have ${account.balance} want ${spend}`,
+      )
     }
     if (existing !== undefined) this.removeHash(toHex(existing.hash()))
     queue.txs.set(tx.nonce, tx)

@@ -69,7 +69,9 @@ async function main(): Promise<void> {
         // validate the file before touching the datadir
         await readGenesisFile(cmd.options.genesisFile!)
         await withChain(cmd, logger, async (chain) => {
-          process.stdout.write(`initialised ${cmd.options.datadir}: chain id ${chain.chainId}, genesis ${Buffer.from(chain.genesis.hash()).toString('hex')}\n`)
+          process.stdout.write(
+            `initialised ${cmd.options.datadir}: chain id ${chain.chainId}, genesis ${Buffer.from(chain.genesis.hash()).toString('hex')}\n`,
+          )
         })
         return
       }

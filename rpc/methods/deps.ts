@@ -49,6 +49,8 @@ export interface RpcDeps {
   suggestedTip: bigint
   network: { peerCount(): number; listening(): boolean }
   syncing(): SyncStatus | false
+  /** awaited after a transaction is accepted, before answering (automine: until it is in a block) */
+  afterSubmit?: (hash: Uint8Array) => Promise<void>
 }
 
 /** The block a tag names; undefined for a number or hash the node does not have. */

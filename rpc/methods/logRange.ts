@@ -12,10 +12,17 @@ export async function resolveLogRange(d: RpcDeps, f: FilterOptions): Promise<{ f
     return { from: block.header.number, to: block.header.number, block }
   }
   const head = d.chain.head.header.number
-  const from = f.fromBlock === undefined ? head : ((await findBlock(d, f.fromBlock))?.header.number ?? (f.fromBlock.kind === 'number' ? f.fromBlock.number : head))
-  let to = f.toBlock === undefined ? head : ((await findBlock(d, f.toBlock))?.header.number ?? (f.toBlock.kind === 'number' ? f.toBlock.number : head))
+  const from =
+    f.fromBlock === undefined
+      ? head
+      : ((await findBlock(d, f.fromBlock))?.header.number ?? (f.fromBlock.kind === 'number' ? f.fromBlock.number : head))
+  let to =
+    f.toBlock === undefined
+      ? head
+      : ((await findBlock(d, f.toBlock))?.header.number ?? (f.toBlock.kind === 'number' ? f.toBlock.number : head))
   if (to > head) to = head
-  if (from > to && !(f.fromBlock?.kind === 'number' && f.fromBlock.number > head)) throw new RpcError('INVALID_PARAMS', 'invalid block range params: fromBlock is after toBlock')
+  if (from > to && !(f.fromBlock?.kind === 'number' && f.fromBlock.number > head))
+    throw new RpcError('INVALID_PARAMS', 'invalid block range params: fromBlock is after toBlock')
   if (to - from + 1n > d.limits.logsMaxRange) {
     throw new RpcError('LIMIT_EXCEEDED', `block range too wide: ${to - from + 1n} blocks, at most ${d.limits.logsMaxRange}`)
   }

@@ -22,9 +22,11 @@ export const eth_feeHistory: MethodFactory = (d) => async (params) => {
   if (newest === undefined) throw invalidParams('invalid argument 1: block not found')
   let percentiles: number[] | undefined
   if (params[2] !== undefined && params[2] !== null) {
-    if (!Array.isArray(params[2]) || params[2].length > 100) throw invalidParams('invalid argument 2: expected an array of at most 100 percentiles')
+    if (!Array.isArray(params[2]) || params[2].length > 100)
+      throw invalidParams('invalid argument 2: expected an array of at most 100 percentiles')
     percentiles = params[2].map((p: unknown, i: number) => {
-      if (typeof p !== 'number' || !(p >= 0 && p <= 100)) throw invalidParams(`invalid argument 2: percentile ${i} must be a number between 0 and 100`)
+      if (typeof p !== 'number' || !(p >= 0 && p <= 100))
+        throw invalidParams(`invalid argument 2: percentile ${i} must be a number between 0 and 100`)
       return p
     })
     for (let i = 1; i < percentiles.length; i++) {
@@ -66,10 +68,19 @@ export const eth_feeHistory: MethodFactory = (d) => async (params) => {
       )
     }
   }
-  const next = newestNum === d.chain.head.header.number ? d.chain.nextBaseFee() : (await d.chain.getBlockByNumber(newestNum + 1n))?.header.baseFeePerGas ?? 0n
+  const next =
+    newestNum === d.chain.head.header.number
+      ? d.chain.nextBaseFee()
+      : ((await d.chain.getBlockByNumber(newestNum + 1n))?.header.baseFeePerGas ?? 0n)
   baseFees.push(quantity(next))
   blobFees.push(quantity(newest.header.excessBlobGas === undefined ? 0n : newest.header.calcNextBlobGasPrice(newest.common)))
-  const out: Record<string, unknown> = { oldestBlock: quantity(oldest), baseFeePerGas: baseFees, gasUsedRatio: ratios, baseFeePerBlobGas: blobFees, blobGasUsedRatio: blobRatios }
+  const out: Record<string, unknown> = {
+    oldestBlock: quantity(oldest),
+    baseFeePerGas: baseFees,
+    gasUsedRatio: ratios,
+    baseFeePerBlobGas: blobFees,
+    blobGasUsedRatio: blobRatios,
+  }
   if (percentiles !== undefined) out['reward'] = rewards
   return out
 }

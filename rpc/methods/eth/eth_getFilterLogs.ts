@@ -12,6 +12,7 @@ export const eth_getFilterLogs: MethodFactory = (d) => async (params) => {
   const from = spec.fromBlock ?? head
   const to = spec.toBlock === undefined || spec.toBlock > head ? head : spec.toBlock
   if (from > to) return []
-  if (to - from + 1n > d.limits.logsMaxRange) throw new RpcError('LIMIT_EXCEEDED', `block range too wide: ${to - from + 1n} blocks, at most ${d.limits.logsMaxRange}`)
+  if (to - from + 1n > d.limits.logsMaxRange)
+    throw new RpcError('LIMIT_EXCEEDED', `block range too wide: ${to - from + 1n} blocks, at most ${d.limits.logsMaxRange}`)
   return (await queryLogs(d.chain, from, to, spec, d.limits.logsMaxResults)).map(formatLog)
 }

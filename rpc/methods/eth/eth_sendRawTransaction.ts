@@ -14,9 +14,14 @@ export const eth_sendRawTransaction: MethodFactory = (d) => async (params) => {
   } catch (e) {
     const msg = errorMessage(e)
     if (/chain ?id/i.test(msg)) {
-      throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: the transaction is not for chain ${d.chain.chainId}`)
+      throw new ParsError(
+        { code: 'TX_REJECTED', reason: 'WRONG_CHAIN' },
+        `invalid chain id: the transaction is not for chain ${d.chain.chainId}`,
+      )
     }
     throw invalidParams(`invalid argument 0: not a valid signed transaction (${msg.split('\n')[0]!.slice(0, 200)})`)
   }
-  return toHex(await d.pool.add(tx))
+  const hash = await d.pool.add(tx)
+  await d.afterSubmit?.(hash)
+  return toHex(hash)
 }

@@ -15,7 +15,8 @@ export const eth_sendTransaction: MethodFactory = (d) => async (params) => {
   const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, t.from!))
   if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(t.from)}`)
   const chainId = d.chain.chainId
-  if (t.chainId !== undefined && t.chainId !== chainId) throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: have ${t.chainId}, want ${chainId}`)
+  if (t.chainId !== undefined && t.chainId !== chainId)
+    throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: have ${t.chainId}, want ${chainId}`)
   const head = d.chain.head
   let nonce = t.nonce
   if (nonce === undefined) {
@@ -43,5 +44,7 @@ export const eth_sendTransaction: MethodFactory = (d) => async (params) => {
     txData['type'] = TransactionType.FeeMarketEIP1559
   }
   const tx = createTx(txData as TypedTxData, { common: d.chain.common }).sign(account.privateKey)
-  return toHex(await d.pool.add(tx))
+  const hash = await d.pool.add(tx)
+  await d.afterSubmit?.(hash)
+  return toHex(hash)
 }

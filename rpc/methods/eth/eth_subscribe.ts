@@ -3,7 +3,8 @@ import { bool, checkParamCount, filterOptions } from '../../validation.js'
 import type { MethodFactory } from '../deps.js'
 
 export const eth_subscribe: MethodFactory = (d) => (params, ctx) => {
-  if (ctx.connection === undefined) throw new RpcError('METHOD_NOT_SUPPORTED', 'notifications not supported: subscribe over a WebSocket connection')
+  if (ctx.connection === undefined)
+    throw new RpcError('METHOD_NOT_SUPPORTED', 'notifications not supported: subscribe over a WebSocket connection')
   checkParamCount(params, 1, 2)
   switch (params[0]) {
     case 'newHeads':
@@ -15,8 +16,13 @@ export const eth_subscribe: MethodFactory = (d) => (params, ctx) => {
       return d.filters.subscribe(ctx.connection, { kind: 'logs', spec: { addresses: f.addresses, topics: f.topics } })
     }
     case 'newPendingTransactions':
-      return d.filters.subscribe(ctx.connection, { kind: 'newPendingTransactions', full: params[1] === undefined ? false : bool(params[1], 1) })
+      return d.filters.subscribe(ctx.connection, {
+        kind: 'newPendingTransactions',
+        full: params[1] === undefined ? false : bool(params[1], 1),
+      })
     default:
-      throw invalidParams(`invalid argument 0: unsupported subscription ${JSON.stringify(params[0])}; use newHeads, logs or newPendingTransactions`)
+      throw invalidParams(
+        `invalid argument 0: unsupported subscription ${JSON.stringify(params[0])}; use newHeads, logs or newPendingTransactions`,
+      )
   }
 }

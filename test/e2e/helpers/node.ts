@@ -32,6 +32,8 @@ export interface StartNodeOptions {
   kind?: NodeKind
   /** Block time in ms; 0 = one block per transaction. Omitted = the node's default. */
   blockTime?: number
+  /** parsd only: pass --dev (default true); false starts a follower on an initialised datadir. */
+  dev?: boolean
   /** Use this datadir (e.g. to restart on the same state). Default: a fresh temp dir. */
   datadir?: string
   /** RPC port; default: a free port. */
@@ -192,7 +194,7 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<RunningNod
   let argv: string[]
   if (kind === 'parsd') {
     const cmd = parsdCommand()
-    argv = [...cmd, '--dev', '--rpc-port', String(rpcPort), '--datadir', datadir]
+    argv = [...cmd, ...(opts.dev === false ? [] : ['--dev']), '--rpc-port', String(rpcPort), '--datadir', datadir]
     // --p2p-port only once parsd has it (explicit number: always)
     if (typeof opts.p2pPort === 'number' || (opts.p2pPort !== false && parsdSupports('--p2p-port', cmd))) {
       const p2p = typeof opts.p2pPort === 'number' ? opts.p2pPort : await freePort()

@@ -80,7 +80,7 @@ describe('call', () => {
     const e = await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'fail', ['out of cheese']) }, undefined, OPTS))
     expect(e.code).toBe('EXECUTION_REVERTED')
     expect(e.message).toBe('execution reverted: out of cheese')
-    expect((e.type as { data: string }).data).toBe(encodeErrorResult({ abi: ERROR_ABI, errorName: 'Error', args: ['out of cheese'] }))
+    expect(e.type['data']).toBe(encodeErrorResult({ abi: ERROR_ABI, errorName: 'Error', args: ['out of cheese'] }))
   })
 
   it('a revert with a custom error says only "execution reverted" and carries the data', async () => {
@@ -88,7 +88,7 @@ describe('call', () => {
     expect(e.code).toBe('EXECUTION_REVERTED')
     expect(e.message).toBe('execution reverted')
     const selector = toHex(keccak_256(new TextEncoder().encode('Custom(uint256)')).subarray(0, 4))
-    expect((e.type as { data: string }).data).toBe(selector + toHex(word(7n)).slice(2))
+    expect(e.type['data']).toBe(selector + toHex(word(7n)).slice(2))
   })
 
   it('refuses a call whose sender cannot pay the value', async () => {
@@ -101,6 +101,30 @@ describe('call', () => {
     const e = await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [9n]), gas: 25_000n }, undefined, OPTS))
     expect(e.code).toBe('EXECUTION_FAILED')
     expect(e.message).toBe('out of gas')
+  })
+
+  it('what a call writes is gone for the next call', async () => {
+    await call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [31337n]) }, undefined, OPTS)
+    expect(await readValue()).toBe(5n)
+    // also after a call that failed half-way
+    await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [1n]), gas: 25_000n }, undefined, OPTS))
+    expect(await readValue()).toBe(5n)
+  })
+
+  it('many concurrent calls on different blocks each see their own block', async () => {
+    const older = (await chain.getBlockByNumber(2n))!
+    const blocks = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? older : chain.head))
+    const values = await Promise.all(
+      blocks.map((b, i) =>
+        i % 4 === 1
+          ? call(chain, b, { from: A.address, to: store, data: calldata(c.Store, 'set', [BigInt(1000 + i)]) }, undefined, OPTS).then(() => -1n)
+          : readValue({}, undefined, b),
+      ),
+    )
+    values.forEach((v, i) => {
+      if (i % 4 === 1) expect(v).toBe(-1n)
+      else expect(v).toBe(blocks[i] === older ? 0n : 5n)
+    })
   })
 
   describe('state overrides', () => {

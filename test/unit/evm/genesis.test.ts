@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ParsError, toHex } from '../../../common/index.js'
+import { Address } from '@ethereumjs/util'
+import { ParsError, fromHex, toHex } from '../../../common/index.js'
 import { PARS_CHAIN_ID, PARS_HARDFORK, chainSpecFromGenesis, devGenesis, validateGethGenesis } from '../../../evm/index.js'
 import { ACCOUNTS, GENESIS_TIME, balanceOf, mine, openTestChain, signTx, testGenesis } from '../helpers/chain.js'
 
 const [A] = ACCOUNTS as [(typeof ACCOUNTS)[0]]
+const SLOT1 = '0x' + '00'.repeat(31) + '01'
 
 /** A geth-format genesis as `geth init` takes it, at London from block 0 (no Shanghai). */
 function londonGenesis(over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -90,9 +92,15 @@ describe('validateGethGenesis', () => {
       /32-byte hex slot/,
     ],
     [
-      'storage value not hex',
-      () => withAlloc({ [A.hex]: { balance: '0', storage: { '0x01': 1 } } }),
+      'storage slot too short',
+      () => withAlloc({ [A.hex]: { balance: '0', storage: { '0x01': '0x01' } } }),
       `alloc.${A.hex}.storage.0x01`,
+      /32-byte hex slot/,
+    ],
+    [
+      'storage value not hex',
+      () => withAlloc({ [A.hex]: { balance: '0', storage: { [SLOT1]: 1 } } }),
+      `alloc.${A.hex}.storage.${SLOT1}`,
       /value must be 32-byte hex/,
     ],
   ]
@@ -126,14 +134,35 @@ describe('chainSpecFromGenesis', () => {
     expect(block.withdrawals).toBeUndefined() // no Shanghai
   })
 
-  it('takes a genesis that leaves out nonce and difficulty, as geth allows', async () => {
+  it('takes a genesis that leaves out nonce, difficulty and timestamp, as geth allows (all 0)', async () => {
     const g = londonGenesis()
     delete g['difficulty']
+    delete g['timestamp']
+    expect(g['nonce']).toBeUndefined()
     const spec = chainSpecFromGenesis(g)
     expect(spec.common.hardfork()).toBe('london')
-    const { chain } = await openTestChain({ genesis: g })
+    const { chain, kv } = await openTestChain({ genesis: g })
     expect(chain.genesis.header.difficulty).toBe(0n)
+    expect(chain.genesis.header.timestamp).toBe(0n)
     expect(toHex(chain.genesis.header.nonce)).toBe('0x0000000000000000')
+    // reopening with the same file is not a mismatch
+    expect(toHex((await openTestChain({ kv, genesis: g })).chain.genesis.hash())).toBe(toHex(chain.genesis.hash()))
+  })
+
+  it('puts alloc code, nonce and storage into the genesis state', async () => {
+    const contract = '0x' + '12'.repeat(20)
+    const slot = '0x' + '00'.repeat(31) + '01'
+    const g = londonGenesis({
+      alloc: { [contract]: { balance: '0x10', code: '0x6001600055', nonce: '0x7', storage: { [slot]: '0x2a' } } },
+    })
+    const { chain } = await openTestChain({ genesis: g })
+    const reader = chain.reader(chain.head)
+    const address = new Address(fromHex(contract))
+    const account = (await reader.getAccount(address))!
+    expect(account.balance).toBe(16n)
+    expect(account.nonce).toBe(7n)
+    expect(toHex(await reader.getCode(address))).toBe('0x6001600055')
+    expect(toHex(await reader.getStorage(address, fromHex(slot)))).toBe('0x2a')
   })
 
   it('switches fork at the configured time', async () => {

@@ -102,7 +102,22 @@ export async function openDevNode(
   return { kv, chain, pool, producer }
 }
 
-export type TxFields = Omit<TypedTxData, 'type'> & { type?: 0 | 1 | 2 | 3 | 4 }
+/** The fields of a test transaction; what is left out gets the defaults of signTx(). */
+export interface TxFields {
+  type?: 0 | 1 | 2
+  nonce?: bigint
+  gasLimit?: bigint
+  /** undefined: contract creation */
+  to?: Uint8Array | undefined
+  value?: bigint
+  data?: Uint8Array
+  /** legacy and EIP-2930 */
+  gasPrice?: bigint
+  /** EIP-1559 */
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  chainId?: bigint
+}
 
 /**
  * A signed transaction from `from`. Defaults: EIP-1559, 21,000 gas, 2 gwei fee cap, 1 gwei tip,
@@ -118,6 +133,7 @@ export function signTx(common: Common, from: TestAccount, fields: TxFields = {})
     ...fields,
     type,
   }
+  if ('to' in fields && fields.to === undefined) delete data['to']
   if (type === 0 || type === 1) {
     data['gasPrice'] ??= 2n * GWEI
   } else {

@@ -1,0 +1,93 @@
+import type { Block } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import { createMPT } from '@ethereumjs/mpt'
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { createVM, type VM } from '@ethereumjs/vm'
+import { toHex } from '../../common/index.js'
+import type { TrieDb } from './trieDb.js'
+
+interface Slot {
+  vm: VM
+  sm: MerkleStateManager
+  root: string | undefined
+}
+
+export interface CallVmsComponents {
+  common: Common
+  trieDb: TrieDb
+  blockchain: EVMMockBlockchainInterface
+}
+
+/**
+ * Reusable VMs for read-only execution (eth_call, gas estimation, access lists). Making a VM costs
+ * more than most calls, so a few are kept, each positioned on a state root with warm caches. A call
+ * runs inside a checkpoint that is always reverted, so nothing it writes survives it, and the VM is
+ * free for the next call on the same root.
+ */
+export class CallVms {
+  private readonly idle: Slot[] = []
+  private readonly waiters: ((s: Slot) => void)[] = []
+  private created = 0
+
+  constructor(
+    private readonly c: CallVmsComponents,
+    private readonly max = 8,
+  ) {}
+
+  private async create(): Promise<Slot> {
+    const trie = await createMPT({ db: this.c.trieDb.scratch(), useKeyHashing: true, valueEncoding: 'view' })
+    const sm = new MerkleStateManager({ trie, common: this.c.common, caches: new Caches() })
+    const vm = await createVM({ common: this.c.common.copy(), stateManager: sm, blockchain: this.c.blockchain })
+    return { vm, sm, root: undefined }
+  }
+
+  private async acquire(root: string): Promise<Slot> {
+    const same = this.idle.findIndex((s) => s.root === root)
+    if (same >= 0) return this.idle.splice(same, 1)[0]!
+    if (this.idle.length > 0) return this.idle.shift()!
+    if (this.created < this.max) {
+      this.created++
+      try {
+        return await this.create()
+      } catch (e) {
+        this.created--
+        throw e
+      }
+    }
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiters.shift()
+    if (next !== undefined) next(slot)
+    else this.idle.push(slot)
+  }
+
+  /** Run `fn` with a VM whose state is the state after `block`; its writes are discarded. */
+  async run<T>(block: Block, fn: (vm: VM, sm: MerkleStateManager) => Promise<T>): Promise<T> {
+    const root = toHex(block.header.stateRoot)
+    const slot = await this.acquire(root)
+    try {
+      if (slot.root !== root) {
+        slot.root = undefined
+        await slot.sm.setStateRoot(block.header.stateRoot, true)
+        slot.root = root
+      }
+      slot.vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+      await slot.sm.checkpoint()
+      try {
+        return await fn(slot.vm, slot.sm)
+      } finally {
+        const sm = slot.sm as unknown as { _checkpointCount: number }
+        while (sm._checkpointCount > 0) await slot.sm.revert()
+      }
+    } catch (e) {
+      // a VM left in an unknown state is not reused on this root
+      slot.root = undefined
+      throw e
+    } finally {
+      this.release(slot)
+    }
+  }
+}
