@@ -219,7 +219,6 @@ export class Execution {
     return new MerkleStateManager({ trie, common: this.c.common, ...(opts.caches === true ? { caches: new Caches() } : {}) })
   }
 
-
   /** Addresses of the precompiles active at `block` (lowercase hex), excluded from access lists. */
   precompileAddresses(block: Block): Set<string> {
     const out = new Set<string>()

@@ -2,6 +2,7 @@ import { createBlock, type Block } from '@ethereumjs/block'
 import { createCommonFromGethGenesis, parseGethGenesisState, type Common, type GethGenesis, type GenesisState } from '@ethereumjs/common'
 import { ParsError } from '../common/index.js'
 import { nodeCrypto } from './crypto.js'
+import { preloadParams } from './commonParams.js'
 
 export const PARS_CHAIN_ID = 6133
 
@@ -118,7 +119,7 @@ export function chainSpecFromGenesis(genesisJson: unknown): ChainSpec {
   const genesis = normaliseAlloc(validateGethGenesis(genesisJson))
   let common: Common
   try {
-    common = createCommonFromGethGenesis(genesis, { chain: genesis.name ?? 'pars', customCrypto: nodeCrypto })
+    common = preloadParams(createCommonFromGethGenesis(genesis, { chain: genesis.name ?? 'pars', customCrypto: nodeCrypto }))
   } catch (e) {
     throw bad('config', `not a usable chain configuration (${e instanceof Error ? e.message : String(e)})`)
   }

@@ -4,7 +4,16 @@ import { Address } from '@ethereumjs/util'
 import { ParsError, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
 import { DevProducer } from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
-import { Filters, RpcServer, createMethods, defaultRpcLimits, type DevAccount, type RpcDeps, type RpcErrorName } from '../rpc/index.js'
+import {
+  CallCache,
+  Filters,
+  RpcServer,
+  createMethods,
+  defaultRpcLimits,
+  type DevAccount,
+  type RpcDeps,
+  type RpcErrorName,
+} from '../rpc/index.js'
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
 import type { NodeOptions } from './options.js'
 import { VERSION } from './version.js'
@@ -117,6 +126,7 @@ export class ParsNode implements Startable {
         chain,
         pool,
         filters,
+        callCache: new CallCache(),
         logger: logger.child('rpc'),
         clientVersion: `Pars/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`,
         limits: { ...defaultRpcLimits, gasCap: opts.rpcGasCap, logsMaxRange: opts.rpcLogsRange },

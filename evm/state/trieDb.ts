@@ -100,6 +100,8 @@ export class TrieDb implements DB<string, string | Uint8Array> {
     for (const [k, v] of this.overlay) {
       if (v === null) continue
       ops.push({ type: 'put', key: nodeKey(k), value: v })
+      // the next block reads these first; content-addressed, so caching before the write lands is safe
+      this.cache?.set(k, v)
     }
     this.overlay.clear()
     return ops

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/index.js'
 import { RpcError } from '../errors.js'
 import type { BlockTag, BlockTagOrHash } from '../validation.js'
 import type { Filters } from '../filters.js'
+import type { CallCache } from '../callCache.js'
 
 /** The dev accounts that eth_sendTransaction / eth_sign / eth_signTypedData_v4 sign for (--dev only). */
 export interface DevAccount {
@@ -40,6 +41,8 @@ export interface RpcDeps {
   chain: Chain
   pool: TxPool
   filters: Filters
+  /** eth_call answers by block and request */
+  callCache: CallCache
   logger: Logger
   clientVersion: string
   limits: RpcLimits

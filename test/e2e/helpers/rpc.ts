@@ -45,13 +45,19 @@ export interface HttpAnswer {
 }
 
 /** POST `body` (a string is sent as is) and return status, headers and the parsed answer. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  })
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<HttpAnswer> {
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs} ms to ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200)}`)
+    throw e
+  }
   const text = await res.text()
   let json: unknown
   try {
@@ -65,9 +71,9 @@ export async function post(url: string, body: unknown, headers: Record<string, s
 let nextId = 1
 
 /** One JSON-RPC call; the whole response object (result or error). */
-export async function rpcRaw(url: string, method: string, params: unknown[] = []): Promise<JsonRpcResponse> {
+export async function rpcRaw(url: string, method: string, params: unknown[] = [], timeoutMs?: number): Promise<JsonRpcResponse> {
   const id = nextId++
-  const a = await post(url, { jsonrpc: '2.0', id, method, params })
+  const a = await post(url, { jsonrpc: '2.0', id, method, params }, {}, timeoutMs)
   if (a.status !== 200) throw new Error(`${method}: HTTP ${a.status}: ${a.text.slice(0, 300)}`)
   const r = a.json as JsonRpcResponse
   if (r.id !== id) throw new Error(`${method}: answer id ${JSON.stringify(r.id)}, want ${id}`)
@@ -75,15 +81,15 @@ export async function rpcRaw(url: string, method: string, params: unknown[] = []
 }
 
 /** One JSON-RPC call that must succeed; its result. */
-export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const r = await rpcRaw(url, method, params)
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs?: number): Promise<T> {
+  const r = await rpcRaw(url, method, params, timeoutMs)
   if (r.error !== undefined) throw new Error(`${method}(${JSON.stringify(params).slice(0, 200)}) failed: ${JSON.stringify(r.error)}`)
   return r.result as T
 }
 
 /** One JSON-RPC call that must fail; its error object. */
-export async function rpcError(url: string, method: string, params: unknown[] = []): Promise<JsonRpcError> {
-  const r = await rpcRaw(url, method, params)
+export async function rpcError(url: string, method: string, params: unknown[] = [], timeoutMs?: number): Promise<JsonRpcError> {
+  const r = await rpcRaw(url, method, params, timeoutMs)
   if (r.error === undefined) throw new Error(`${method}(${JSON.stringify(params).slice(0, 200)}) succeeded with ${JSON.stringify(r.result)}, expected an error`)
   return r.error
 }
