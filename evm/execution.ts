@@ -129,7 +129,10 @@ export class Execution {
   /** Build a block on `parent` (the head) from candidates; nothing is written to disk. */
   async build(opts: BuildOptions): Promise<BuiltBlock> {
     const { parent } = opts
-    await this.stateManager.setStateRoot(parent.header.stateRoot)
+    // after a commit the VM already stands on the parent's state: re-setting it would drop its caches
+    if (!equalBytes(await this.stateManager.getStateRoot(), parent.header.stateRoot)) {
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
+    }
     const headerData: HeaderData = {
       timestamp: opts.timestamp,
       coinbase: opts.coinbase,

@@ -54,6 +54,7 @@ export function helpText(version: string): string {
     '  parsd init --genesis FILE --datadir DIR    initialise a datadir from a geth-format genesis',
     '  parsd import FILE.rlp [--datadir DIR]      import a geth-style RLP chain export',
     '  parsd export FILE.rlp [--datadir DIR]      write the chain as RLP',
+    '  parsd dumpgenesis [--datadir DIR]          print the genesis a datadir was initialised with',
     '',
     'Flags:',
   ]
@@ -77,7 +78,7 @@ function expandHome(p: string): string {
 }
 
 export interface ParsedCommand {
-  command: 'run' | 'init' | 'import' | 'export' | 'help' | 'version'
+  command: 'run' | 'init' | 'import' | 'export' | 'dumpgenesis' | 'help' | 'version'
   file?: string
   options: NodeOptions
 }
@@ -102,13 +103,18 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
   else if (v['version'] === true) command = 'version'
   else if (pos.length > 0) {
     const sub = pos[0]!
-    if (sub !== 'init' && sub !== 'import' && sub !== 'export')
+    if (sub !== 'init' && sub !== 'import' && sub !== 'export' && sub !== 'dumpgenesis')
       throw new ParsError({ code: 'BAD_OPTION', option: sub }, `unknown command ${JSON.stringify(sub)} (see parsd --help)`)
     command = sub
     if (sub === 'import' || sub === 'export') {
       if (pos.length !== 2) throw new ParsError({ code: 'BAD_OPTION', option: sub }, `usage: parsd ${sub} FILE.rlp [--datadir DIR]`)
       file = pos[1]
-    } else if (pos.length !== 1) throw new ParsError({ code: 'BAD_OPTION', option: sub }, 'usage: parsd init --genesis FILE --datadir DIR')
+    } else if (pos.length !== 1) {
+      throw new ParsError(
+        { code: 'BAD_OPTION', option: sub },
+        sub === 'init' ? 'usage: parsd init --genesis FILE --datadir DIR' : 'usage: parsd dumpgenesis [--datadir DIR]',
+      )
+    }
     if (sub === 'init' && v['genesis'] === undefined) throw bad('genesis', 'parsd init needs --genesis FILE')
   }
   const dev = v['dev'] === true

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, errorMessage, isParsError, type Logger } from '../../common/index.js'
+import { ParsError, createLogger, errorMessage, isParsError, type Logger } from '../../common/index.js'
 import { Chain } from '../../evm/index.js'
 import { exportChain, importChain } from '../chainFile.js'
 import { ParsNode, openChain, openChainDb, readGenesisFile } from '../node.js'
@@ -83,6 +83,17 @@ async function main(): Promise<void> {
       case 'export': {
         const n = await withChain(cmd, logger, (chain) => exportChain(chain, cmd.file!))
         process.stdout.write(`exported ${n} blocks to ${cmd.file}\n`)
+        return
+      }
+      case 'dumpgenesis': {
+        const kv = await openChainDb(cmd.options.datadir)
+        try {
+          const genesis = await Chain.storedGenesis(kv)
+          if (genesis === undefined) throw new ParsError({ code: 'NO_GENESIS' }, `datadir ${cmd.options.datadir} has no chain yet`)
+          process.stdout.write(JSON.stringify(genesis, null, 2) + '\n')
+        } finally {
+          await kv.close()
+        }
         return
       }
       case 'run':

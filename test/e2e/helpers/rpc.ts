@@ -55,7 +55,10 @@ export async function post(url: string, body: unknown, headers: Record<string, s
       signal: AbortSignal.timeout(timeoutMs),
     })
   } catch (e) {
-    if (e instanceof Error && e.name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs} ms to ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200)}`)
+    if (e instanceof Error && e.name === 'TimeoutError')
+      throw new Error(
+        `no answer within ${timeoutMs} ms to ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200)}`,
+      )
     throw e
   }
   const text = await res.text()
@@ -90,7 +93,8 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
 /** One JSON-RPC call that must fail; its error object. */
 export async function rpcError(url: string, method: string, params: unknown[] = [], timeoutMs?: number): Promise<JsonRpcError> {
   const r = await rpcRaw(url, method, params, timeoutMs)
-  if (r.error === undefined) throw new Error(`${method}(${JSON.stringify(params).slice(0, 200)}) succeeded with ${JSON.stringify(r.result)}, expected an error`)
+  if (r.error === undefined)
+    throw new Error(`${method}(${JSON.stringify(params).slice(0, 200)}) succeeded with ${JSON.stringify(r.result)}, expected an error`)
   return r.error
 }
 

@@ -24,7 +24,7 @@ import type { Block } from '@ethereumjs/block'
 
 /** The first accounts of `test test ... junk` (Hardhat's and anvil's well-known dev keys). */
 export const DEV_KEYS: readonly Hex[] = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5f8a8ba0d3f7b2e',
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
   '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
   '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
