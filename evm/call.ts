@@ -104,17 +104,7 @@ async function prepare(
 ): Promise<Prepared> {
   const header = block.header
   const fees = hasFees(req)
-  const callBlock = chain.execution.callBlock({
-    number: header.number,
-    timestamp: header.timestamp,
-    gasLimit: header.gasLimit,
-    coinbase: header.coinbase,
-    mixHash: header.mixHash,
-    parentHash: header.parentHash,
-    // geth: a call that names no fee runs with base fee 0, so it needs no balance for gas
-    baseFeePerGas: header.baseFeePerGas === undefined ? undefined : fees ? header.baseFeePerGas : 0n,
-    excessBlobGas: header.excessBlobGas,
-  })
+  const callBlock = chain.execution.callBlock(block, fees)
   const from = new Address(req.from ?? new Uint8Array(20))
   const ceiling = gasCeiling(block, opts)
   const run = async (gas: bigint, reportAccessList = false, accessList = req.accessList): Promise<RunTxResult> => {

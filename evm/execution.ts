@@ -88,6 +88,7 @@ export class Execution {
   readonly blockchain: EVMMockBlockchainInterface
   /** VMs for eth_call and friends */
   readonly calls: CallVms
+  private readonly callBlocks = new Map<string, Block>()
 
   constructor(private readonly c: ExecutionComponents) {
     const store = c.store
@@ -230,11 +231,36 @@ export class Execution {
     return out
   }
 
-  /** A block with the given header fields, for running calls "in" it. */
-  callBlock(data: HeaderData): Block {
+  /**
+   * The block a call runs "in": the header of `block`, with base fee 0 when the call names no fee
+   * (geth: such a call needs no balance for gas). A few recent ones are kept: making one costs more
+   * than a small call.
+   */
+  callBlock(block: Block, withFees: boolean): Block {
+    const key = `${toHex(block.hash())}:${withFees}`
+    const hit = this.callBlocks.get(key)
+    if (hit !== undefined) return hit
+    const h = block.header
     const common = this.c.common.copy()
-    common.setHardforkBy({ blockNumber: data.number as bigint, timestamp: data.timestamp as bigint })
-    return createBlock({ header: data }, { common, skipConsensusFormatValidation: true })
+    common.setHardforkBy({ blockNumber: h.number, timestamp: h.timestamp })
+    const made = createBlock(
+      {
+        header: {
+          number: h.number,
+          timestamp: h.timestamp,
+          gasLimit: h.gasLimit,
+          coinbase: h.coinbase,
+          mixHash: h.mixHash,
+          parentHash: h.parentHash,
+          baseFeePerGas: h.baseFeePerGas === undefined ? undefined : withFees ? h.baseFeePerGas : 0n,
+          excessBlobGas: h.excessBlobGas,
+        },
+      },
+      { common, skipConsensusFormatValidation: true },
+    )
+    if (this.callBlocks.size >= 16) this.callBlocks.delete(this.callBlocks.keys().next().value as string)
+    this.callBlocks.set(key, made)
+    return made
   }
 }
 
