@@ -237,6 +237,8 @@ export async function estimateGas(
     throw first.error ?? new ParsError({ code: 'EXECUTION_FAILED' }, 'execution failed')
   }
   const used = first.result!.totalGasSpent
+  // a plain transfer to an account without code costs exactly the intrinsic gas (geth's shortcut)
+  if (used === 21_000n) return used
   let lo = used - 1n
   // Most calls need only what they used, plus what refunds and the 63/64 rule hide.
   const optimistic = ((used + first.result!.gasRefund + 2300n) * 64n) / 63n
@@ -274,8 +276,13 @@ export async function createAccessList(
   if (req.to !== undefined) exclude.add(toHex(req.to))
   if (result.createdAddress !== undefined) exclude.add(toHex(result.createdAddress.bytes))
   const precompiles = chain.execution.precompileAddresses(block)
+  // as geth's access-list tracer: sender, recipient and precompiles are left out as bare addresses
+  // (they are warm anyway), but the storage slots a call touches are always listed
   const list = (result.accessList ?? [])
-    .filter((e) => !exclude.has(e.address.toLowerCase()) && !precompiles.has(e.address.toLowerCase()))
+    .filter((e) => {
+      const a = e.address.toLowerCase()
+      return e.storageKeys.length > 0 || (!exclude.has(a) && !precompiles.has(a))
+    })
     .map((e) => ({ address: fromHex(e.address), storageKeys: e.storageKeys.map((k) => fromHex(k)) }))
   let final: RunTxResult
   try {

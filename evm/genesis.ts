@@ -88,7 +88,7 @@ export function validateGethGenesis(json: unknown): GethGenesis {
     if (a['storage'] !== undefined) {
       if (typeof a['storage'] !== 'object' || a['storage'] === null) throw bad(`${f}.storage`, 'must be an object')
       for (const [k, v] of Object.entries(a['storage'] as Record<string, unknown>)) {
-        if (!HEX.test(k) || k.length !== 66) throw bad(`${f}.storage.${k}`, 'key must be a 32-byte hex slot')
+        if (!HEX.test(k) || k.length < 3 || k.length > 66) throw bad(`${f}.storage.${k}`, 'key must be a hex slot of at most 32 bytes')
         if (typeof v !== 'string' || !HEX.test(v) || v.length > 66) throw bad(`${f}.storage.${k}`, 'value must be 32-byte hex')
       }
     }
@@ -104,7 +104,14 @@ function normaliseAlloc(g: GethGenesis): GethGenesis {
   const alloc: GethGenesis['alloc'] = {}
   for (const [addr, acct] of Object.entries(g.alloc)) {
     const balance = acct.balance.startsWith('0x') ? acct.balance : `0x${BigInt(acct.balance).toString(16)}`
-    alloc[addr.startsWith('0x') ? addr.toLowerCase() : `0x${addr.toLowerCase()}`] = { ...acct, balance }
+    const out: GethGenesis['alloc'][string] = { ...acct, balance }
+    if (acct.storage !== undefined) {
+      // geth takes slots and values shorter than 32 bytes and left-pads them
+      out.storage = Object.fromEntries(
+        Object.entries(acct.storage).map(([k, v]) => [`0x${k.slice(2).padStart(64, '0')}`, `0x${v.slice(2).padStart(64, '0')}`]),
+      )
+    }
+    alloc[addr.startsWith('0x') ? addr.toLowerCase() : `0x${addr.toLowerCase()}`] = out
   }
   return { ...g, nonce: g.nonce ?? '0x0', difficulty: g.difficulty ?? '0x0', timestamp: g.timestamp ?? '0x0', alloc }
 }

@@ -13,10 +13,9 @@ export type LogQueryErrorType = { code: 'LOG_LIMIT_EXCEEDED' }
 
 export function matchesLog(log: StoredLog, f: LogFilter): boolean {
   if (f.addresses.length > 0 && !f.addresses.some((a) => equalBytes(a, log.address))) return false
-  if (f.topics.length > log.topics.length) {
-    // a position the log lacks matches only a wildcard
-    for (let i = log.topics.length; i < f.topics.length; i++) if (f.topics[i] !== null && f.topics[i]!.length > 0) return false
-  }
+  // as geth: a filter naming more topic positions than the log has never matches it, wildcards or not
+  // (this is what tells an ERC-721 Transfer, 4 topics, from an ERC-20 Transfer, 3)
+  if (f.topics.length > log.topics.length) return false
   for (let i = 0; i < f.topics.length && i < log.topics.length; i++) {
     const want = f.topics[i]
     if (want === null || want === undefined || want.length === 0) continue

@@ -1,5 +1,5 @@
-import { mkdir, readFile, access, constants } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, access, constants, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { Address } from '@ethereumjs/util'
 import { ParsError, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
 import { DevProducer } from '../consensus/index.js'
@@ -51,10 +51,39 @@ export async function readGenesisFile(path: string): Promise<unknown> {
   }
 }
 
+/**
+ * `mkdir -p`, one level at a time. Node 20's recursive mkdir never returns for some paths (under
+ * /proc, for one), which would leave parsd hanging instead of saying the datadir is unusable.
+ */
+export async function ensureDir(path: string): Promise<void> {
+  const missing: string[] = []
+  let p = resolve(path)
+  for (;;) {
+    try {
+      const st = await stat(p)
+      if (!st.isDirectory()) throw new Error(`${p} is not a directory`)
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      missing.push(p)
+      const up = dirname(p)
+      if (up === p) break
+      p = up
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+  }
+}
+
 /** Create the datadir if needed and open its chain database. */
 export async function openChainDb(datadir: string): Promise<KVStore> {
   try {
-    await mkdir(datadir, { recursive: true })
+    await ensureDir(datadir)
     await access(datadir, constants.R_OK | constants.W_OK)
   } catch (e) {
     throw new ParsError({ code: 'DATADIR_UNUSABLE', path: datadir }, `datadir ${datadir} is not usable: ${errorMessage(e)}`)

@@ -42,7 +42,8 @@ export class DevProducer implements Startable {
   waitForInclusion(hash: Uint8Array): Promise<void> {
     if (this.opts.blockTime !== 0 || !this.running) return Promise.resolve()
     const key = toHex(hash)
-    if (this.c.pool.getByHash(key) === undefined) return Promise.resolve()
+    // a queued transaction (nonce gap) waits for another one: answer now, as anvil and Hardhat do
+    if (!this.c.pool.isPending(hash)) return Promise.resolve()
     return new Promise((resolve) => {
       const list = this.waiting.get(key)
       if (list === undefined) this.waiting.set(key, [resolve])

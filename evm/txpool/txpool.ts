@@ -123,13 +123,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
 
   /** Check a signed transaction and add it. Throws a TX_REJECTED ParsError saying why. */
   async add(tx: TypedTransaction): Promise<Uint8Array> {
-    const hash = tx.hash()
-    const hashHex = toHex(hash)
-    if (this.byHash.has(hashHex)) throw reject('ALREADY_KNOWN', 'already known')
-    if (tx.type === TransactionType.BlobEIP4844)
-      throw reject('UNSUPPORTED_TYPE', 'transaction type not supported: blob transactions (type 3) are not accepted by this node')
-    if (tx.serialize().length > this.opts.maxTxSize)
-      throw reject('OVERSIZED', `oversized data: transaction size ${tx.serialize().length}, limit ${this.opts.maxTxSize}`)
+    // the signature first: an unsigned transaction (r or s zero) has no hash to look up
     let senderBytes: Uint8Array
     try {
       if (!tx.isSigned() || !tx.verifySignature()) throw new Error('bad signature')
@@ -137,6 +131,13 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     } catch {
       throw reject('INVALID_SENDER', 'invalid sender: the signature does not recover a sender')
     }
+    const hash = tx.hash()
+    const hashHex = toHex(hash)
+    if (this.byHash.has(hashHex)) throw reject('ALREADY_KNOWN', 'already known')
+    if (tx.type === TransactionType.BlobEIP4844)
+      throw reject('UNSUPPORTED_TYPE', 'transaction type not supported: blob transactions (type 3) are not accepted by this node')
+    if (tx.serialize().length > this.opts.maxTxSize)
+      throw reject('OVERSIZED', `oversized data: transaction size ${tx.serialize().length}, limit ${this.opts.maxTxSize}`)
     const chainId = this.c.common.chainId()
     if (tx.supports(Capability.EIP155ReplayProtection) || tx.type !== TransactionType.Legacy) {
       if (tx.common.chainId() !== chainId) throw reject('WRONG_CHAIN', `invalid chain id: have ${tx.common.chainId()}, want ${chainId}`)
@@ -260,6 +261,16 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
       out.push(tx)
     }
     return out
+  }
+
+  /** Whether the transaction is in its sender's executable run (it can go into the next block). */
+  isPending(hash: Uint8Array): boolean {
+    const hex = toHex(hash)
+    const tx = this.byHash.get(hex)
+    const q = tx === undefined ? undefined : this.senders.get(this.senderOf.get(hex)!)
+    if (tx === undefined || q === undefined) return false
+    for (let n = q.stateNonce; n <= tx.nonce; n++) if (!q.txs.has(n)) return false
+    return true
   }
 
   /** Next nonce of a sender counting its pending transactions, if the pool knows the sender. */

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { ParsError, createLogger, errorMessage, isParsError, type Logger } from '../../common/index.js'
-import { Chain } from '../../evm/index.js'
-import { exportChain, importChain } from '../chainFile.js'
-import { ParsNode, openChain, openChainDb, readGenesisFile } from '../node.js'
+import type { Chain } from '../../evm/index.js'
 import { helpText, parseNodeArgs, type ParsedCommand } from '../options.js'
 import { VERSION } from '../version.js'
 
@@ -14,7 +12,12 @@ function die(e: unknown): never {
   process.exit(1)
 }
 
+// The node's modules (EthereumJS, fastify, ...) load only for commands that need them, so --help
+// and --version answer at once.
+const loadNode = () => import('../node.js')
+
 async function run(cmd: ParsedCommand, logger: Logger): Promise<void> {
+  const { ParsNode } = await loadNode()
   const node = await ParsNode.create(cmd.options, logger)
   let stopping: Promise<void> | undefined
   const shutdown = (signal: string): void => {
@@ -39,6 +42,7 @@ async function run(cmd: ParsedCommand, logger: Logger): Promise<void> {
 }
 
 async function withChain<T>(cmd: ParsedCommand, logger: Logger, fn: (chain: Chain) => Promise<T>): Promise<T> {
+  const { openChain, openChainDb } = await loadNode()
   const kv = await openChainDb(cmd.options.datadir)
   try {
     const chain = await openChain(cmd.options, kv, logger)
@@ -67,7 +71,7 @@ async function main(): Promise<void> {
         return
       case 'init': {
         // validate the file before touching the datadir
-        await readGenesisFile(cmd.options.genesisFile!)
+        await (await loadNode()).readGenesisFile(cmd.options.genesisFile!)
         await withChain(cmd, logger, async (chain) => {
           process.stdout.write(
             `initialised ${cmd.options.datadir}: chain id ${chain.chainId}, genesis ${Buffer.from(chain.genesis.hash()).toString('hex')}\n`,
@@ -76,16 +80,20 @@ async function main(): Promise<void> {
         return
       }
       case 'import': {
+        const { importChain } = await import('../chainFile.js')
         const r = await withChain(cmd, logger, (chain) => importChain(chain, cmd.file!, logger))
         process.stdout.write(`imported ${r.imported} blocks (${r.skipped} already present)\n`)
         return
       }
       case 'export': {
+        const { exportChain } = await import('../chainFile.js')
         const n = await withChain(cmd, logger, (chain) => exportChain(chain, cmd.file!))
         process.stdout.write(`exported ${n} blocks to ${cmd.file}\n`)
         return
       }
       case 'dumpgenesis': {
+        const { openChainDb } = await loadNode()
+        const { Chain } = await import('../../evm/index.js')
         const kv = await openChainDb(cmd.options.datadir)
         try {
           const genesis = await Chain.storedGenesis(kv)

@@ -1,8 +1,30 @@
 import { ParsError, toHex } from '../../../common/index.js'
-import { call } from '../../../evm/index.js'
+import { call, type CallRequest } from '../../../evm/index.js'
 import { blockTagOrHash, checkParamCount, stateOverride, transactionRequest } from '../../validation.js'
 import { toCallRequest } from '../callRequest.js'
 import { requireBlock, type MethodFactory } from '../deps.js'
+
+/** Calls with more input than this are not cached (a cache entry holds its key). */
+const MAX_CACHED_INPUT = 2048
+
+/** The cache key of a call at a block: every field of the parsed request, in a fixed order. */
+function cacheKey(blockHash: Uint8Array, r: CallRequest): string | undefined {
+  if ((r.data?.length ?? 0) > MAX_CACHED_INPUT || r.accessList !== undefined || r.authorizationList !== undefined) return undefined
+  const hex = (b: Uint8Array | undefined): string => (b === undefined ? '' : toHex(b))
+  const num = (n: bigint | undefined): string => (n === undefined ? '' : n.toString(16))
+  return [
+    toHex(blockHash),
+    hex(r.from),
+    hex(r.to),
+    num(r.gas),
+    num(r.gasPrice),
+    num(r.maxFeePerGas),
+    num(r.maxPriorityFeePerGas),
+    num(r.value),
+    num(r.nonce),
+    hex(r.data),
+  ].join('|')
+}
 
 export const eth_call: MethodFactory = (d) => async (params) => {
   checkParamCount(params, 1, 3)
@@ -11,7 +33,8 @@ export const eth_call: MethodFactory = (d) => async (params) => {
   const overrides = params[2] === undefined || params[2] === null ? undefined : stateOverride(params[2], 2)
   const block = await requireBlock(d, tag)
   if (overrides !== undefined && overrides.size > 0) return toHex(await call(d.chain, block, req, overrides, { gasCap: d.limits.gasCap }))
-  const key = toHex(block.hash()) + JSON.stringify(params[0])
+  const key = cacheKey(block.hash(), req)
+  if (key === undefined) return toHex(await call(d.chain, block, req, undefined, { gasCap: d.limits.gasCap }))
   const hit = d.callCache.get(key)
   if (hit !== undefined) {
     if (hit.ok) return hit.value

@@ -13,6 +13,14 @@ export const eth_sendRawTransaction: MethodFactory = (d) => async (params) => {
     tx = createTxFromRLP(raw, { common: d.chain.common })
   } catch (e) {
     const msg = errorMessage(e)
+    // EthereumJS refuses some invalid transactions while decoding them; answer as geth's pool would
+    if (/maxFeePerGas cannot be less than maxPriorityFeePerGas/i.test(msg)) {
+      throw new ParsError({ code: 'TX_REJECTED', reason: 'TIP_ABOVE_FEE' }, 'max priority fee per gas higher than max fee per gas')
+    }
+    const cap = /gas limit (\d+) exceeds the maximum allowed by EIP-7825 \((\d+)\)/i.exec(msg)
+    if (cap !== null) {
+      throw new ParsError({ code: 'TX_REJECTED', reason: 'GAS_LIMIT' }, `transaction gas limit too high (cap: ${cap[2]}, tx: ${cap[1]})`)
+    }
     if (/chain ?id/i.test(msg)) {
       throw new ParsError(
         { code: 'TX_REJECTED', reason: 'WRONG_CHAIN' },

@@ -265,9 +265,12 @@ describe('createAccessList', () => {
     await call(chain, chain.head, { ...req, accessList }, undefined, OPTS)
   })
 
-  it('a call to the contract itself needs no list (the recipient is warm anyway)', async () => {
+  it("lists the called contract's storage slots (its bare address is warm anyway), as geth does", async () => {
     const req: CallRequest = { from: A.address, to: store, data: calldata(c.Store, 'set', [6n]) }
-    expect((await createAccessList(chain, chain.head, req, undefined, OPTS)).accessList).toEqual([])
+    const list = (await createAccessList(chain, chain.head, req, undefined, OPTS)).accessList
+    expect(list).toHaveLength(1)
+    expect(list[0]!.address).toEqual(store)
+    expect(list[0]!.storageKeys.length).toBeGreaterThan(0)
   })
 
   it('reports a revert as an error next to the list', async () => {

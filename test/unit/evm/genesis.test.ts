@@ -89,13 +89,13 @@ describe('validateGethGenesis', () => {
       'storage slot too long',
       () => withAlloc({ [A.hex]: { balance: '0', storage: { ['0x' + '00'.repeat(33)]: '0x01' } } }),
       `alloc.${A.hex}.storage.0x${'00'.repeat(33)}`,
-      /32-byte hex slot/,
+      /at most 32 bytes/,
     ],
     [
-      'storage slot too short',
-      () => withAlloc({ [A.hex]: { balance: '0', storage: { '0x01': '0x01' } } }),
-      `alloc.${A.hex}.storage.0x01`,
-      /32-byte hex slot/,
+      'storage slot that is not hex',
+      () => withAlloc({ [A.hex]: { balance: '0', storage: { '0xzz': '0x01' } } }),
+      `alloc.${A.hex}.storage.0xzz`,
+      /at most 32 bytes/,
     ],
     [
       'storage value not hex',
