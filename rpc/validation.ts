@@ -189,7 +189,25 @@ function parseAddress(v: unknown, name: ParamName, field: string): Uint8Array {
   return out
 }
 
+/**
+ * Mixed-case addresses already found to carry a valid checksum. A memo of a pure function (no
+ * behaviour depends on what it holds; several nodes in one process share it harmlessly), bounded:
+ * hashing an address costs more than the rest of an eth_getBalance, and clients repeat addresses.
+ */
+const validChecksums = new Set<string>()
+const MAX_REMEMBERED_CHECKSUMS = 4096
+
 function checksumMatches(s: string): boolean {
+  if (validChecksums.has(s)) return true
+  const ok = checksumMatchesUncached(s)
+  if (ok) {
+    if (validChecksums.size >= MAX_REMEMBERED_CHECKSUMS) validChecksums.clear()
+    validChecksums.add(s)
+  }
+  return ok
+}
+
+function checksumMatchesUncached(s: string): boolean {
   const body = s.slice(2)
   const hash = keccak_256(new TextEncoder().encode(body.toLowerCase()))
   for (let i = 0; i < 40; i++) {
