@@ -69,10 +69,13 @@ export const DEFAULT_MAX_BATCH = 1000
 /** How long stop() waits for WebSocket peers to answer the close handshake before cutting them off. */
 const WS_CLOSE_GRACE_MS = 1000
 const WS_OPEN = 1
+/** Bytes of unsent notifications a WebSocket may accumulate before it is closed. */
+const WS_MAX_BUFFERED = 16 * 1024 * 1024
 
 /** The part of a `ws` WebSocket this server uses (ws ships no types here). */
 interface WsSocket {
   readonly readyState: number
+  readonly bufferedAmount: number
   send(data: string, cb?: (err?: Error) => void): void
   close(code?: number, reason?: string): void
   terminate(): void
@@ -404,10 +407,21 @@ export class RpcServer implements Startable {
   private onHttpError(err: FastifyError, reply: FastifyReply): void {
     const status = err.statusCode ?? 500
     if (status === 413) {
-      reply
-        .code(413)
-        .type(JSON_TYPE)
-        .send(errorText(null, RpcErrorCode.INVALID_REQUEST, `request too large: body exceeds the limit of ${this.bodyLimit} bytes`))
+      const answer = (): void => {
+        reply
+          .code(413)
+          .type(JSON_TYPE)
+          .send(errorText(null, RpcErrorCode.INVALID_REQUEST, `request too large: body exceeds the limit of ${this.bodyLimit} bytes`))
+      }
+      // read (and drop) the rest of the upload first: answering mid-upload resets the client's socket
+      // before it reads the answer. The server's request timeout bounds how long this can take.
+      const raw = reply.request.raw
+      if (raw.complete || raw.destroyed) answer()
+      else {
+        raw.once('end', answer)
+        raw.once('error', () => {})
+        raw.resume()
+      }
       return
     }
     if (status >= 400 && status < 500) {
@@ -439,6 +453,12 @@ export class RpcServer implements Startable {
       id: ++this.nextConnectionId,
       notify(message: unknown): void {
         if (closed || socket.readyState !== WS_OPEN) return
+        // a subscriber that stops reading must not make the node buffer without end (geth drops it too)
+        if (socket.bufferedAmount > WS_MAX_BUFFERED) {
+          log.warn('websocket subscriber is not reading; closing it', { connection: connection.id, buffered: socket.bufferedAmount })
+          socket.close(1008, 'subscriber too slow')
+          return
+        }
         const text = stringify(message)
         if (text === undefined) {
           log.error('websocket notification cannot be serialized')

@@ -136,8 +136,8 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     if (this.byHash.has(hashHex)) throw reject('ALREADY_KNOWN', 'already known')
     if (tx.type === TransactionType.BlobEIP4844)
       throw reject('UNSUPPORTED_TYPE', 'transaction type not supported: blob transactions (type 3) are not accepted by this node')
-    if (tx.serialize().length > this.opts.maxTxSize)
-      throw reject('OVERSIZED', `oversized data: transaction size ${tx.serialize().length}, limit ${this.opts.maxTxSize}`)
+    const size = tx.serialize().length
+    if (size > this.opts.maxTxSize) throw reject('OVERSIZED', `oversized data: transaction size ${size}, limit ${this.opts.maxTxSize}`)
     const chainId = this.c.common.chainId()
     if (tx.supports(Capability.EIP155ReplayProtection) || tx.type !== TransactionType.Legacy) {
       if (tx.common.chainId() !== chainId) throw reject('WRONG_CHAIN', `invalid chain id: have ${tx.common.chainId()}, want ${chainId}`)
