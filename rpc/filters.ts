@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { toHex, type Logger, type Startable } from '../common/index.js'
+import { quantity, toHex, type Logger, type Startable } from '../common/index.js'
+import { bytesToBigInt } from '@ethereumjs/util'
 import { locateLogs, matchesLog, type Chain, type LogFilter, type NewHeadEvent, type TxPool } from '../evm/index.js'
 import { RpcError } from './errors.js'
 import { formatHeader, formatLog, formatTransaction, type Json } from './format.js'
@@ -43,8 +44,9 @@ export interface FiltersComponents {
   logger: Logger
 }
 
+/** A random 128-bit id written as a quantity (no leading zeros), as geth writes them. */
 function newId(): string {
-  return toHex(randomBytes(16))
+  return quantity(bytesToBigInt(randomBytes(16)))
 }
 
 /** Polling filters (eth_newFilter ...) and WebSocket subscriptions (eth_subscribe). */

@@ -84,6 +84,7 @@ export function formatTransaction(tx: TypedTransaction, where?: { block: Block; 
     value: q(tx.value),
     input: toHex(tx.data),
   }
+  if (where !== undefined) out['blockTimestamp'] = q(where.block.header.timestamp)
   const v = tx.v ?? 0n
   const r = tx.r ?? 0n
   const s = tx.s ?? 0n

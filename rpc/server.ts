@@ -69,6 +69,8 @@ export const DEFAULT_MAX_BATCH = 1000
 /** How long stop() waits for WebSocket peers to answer the close handshake before cutting them off. */
 const WS_CLOSE_GRACE_MS = 1000
 const WS_OPEN = 1
+/** How long an oversized upload is read (and dropped) before the 413 goes out regardless. */
+const OVERSIZE_DRAIN_MS = 1000
 /** Bytes of unsent notifications a WebSocket may accumulate before it is closed. */
 const WS_MAX_BUFFERED = 16 * 1024 * 1024
 
@@ -407,19 +409,24 @@ export class RpcServer implements Startable {
   private onHttpError(err: FastifyError, reply: FastifyReply): void {
     const status = err.statusCode ?? 500
     if (status === 413) {
+      let answered = false
       const answer = (): void => {
+        if (answered) return
+        answered = true
+        clearTimeout(timer)
         reply
           .code(413)
           .type(JSON_TYPE)
           .send(errorText(null, RpcErrorCode.INVALID_REQUEST, `request too large: body exceeds the limit of ${this.bodyLimit} bytes`))
       }
-      // read (and drop) the rest of the upload first: answering mid-upload resets the client's socket
-      // before it reads the answer. The server's request timeout bounds how long this can take.
+      // Read (and drop) the rest of the upload before answering: answering mid-upload resets the
+      // client's socket before it reads the answer. A client that stops sending is answered anyway.
       const raw = reply.request.raw
+      const timer = setTimeout(answer, OVERSIZE_DRAIN_MS)
       if (raw.complete || raw.destroyed) answer()
       else {
         raw.once('end', answer)
-        raw.once('error', () => {})
+        raw.once('error', answer)
         raw.resume()
       }
       return
