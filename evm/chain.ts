@@ -3,7 +3,7 @@ import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { ParsError, equalBytes, toHex, utf8, type KVStore, type Logger } from '../common/index.js'
+import { Lru, ParsError, equalBytes, toHex, utf8, type KVStore, type Logger } from '../common/index.js'
 import { Execution, type BuiltBlock } from './execution.js'
 import { chainSpecFromGenesis, genesisBlock, type ChainSpec } from './genesis.js'
 import { TrieDb } from './state/trieDb.js'
@@ -45,7 +45,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   readonly execution: Execution
   readonly trieDb: TrieDb
   private readonly lock = new Mutex()
-  private readonly readers = new Map<string, StateReader>()
+  private readonly readers = new Lru<string, StateReader>(8)
   private _head!: Block
   private _safe!: Block
   private _finalized!: Block
@@ -234,7 +234,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (r === undefined) {
       r = new StateReader(() => this.execution.stateAt(block.header.stateRoot, { caches: true }))
       this.readers.set(key, r)
-      if (this.readers.size > 8) this.readers.delete(this.readers.keys().next().value as string)
     }
     return r
   }

@@ -5,7 +5,7 @@ import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { buildBlock, createVM, runBlock, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
 import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
-import { ParsError, equalBytes, toHex, type KVBatchOp, type Logger } from '../common/index.js'
+import { Lru, ParsError, equalBytes, toHex, type KVBatchOp, type Logger } from '../common/index.js'
 import type { TrieDb } from './state/trieDb.js'
 import { CallVms } from './state/callVms.js'
 import type { ChainStore } from './store/chainStore.js'
@@ -88,7 +88,7 @@ export class Execution {
   readonly blockchain: EVMMockBlockchainInterface
   /** VMs for eth_call and friends */
   readonly calls: CallVms
-  private readonly callBlocks = new Map<string, Block>()
+  private readonly callBlocks = new Lru<string, Block>(16)
 
   constructor(private readonly c: ExecutionComponents) {
     const store = c.store
@@ -258,7 +258,6 @@ export class Execution {
       },
       { common, skipConsensusFormatValidation: true },
     )
-    if (this.callBlocks.size >= 16) this.callBlocks.delete(this.callBlocks.keys().next().value as string)
     this.callBlocks.set(key, made)
     return made
   }

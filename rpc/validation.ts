@@ -1,3 +1,4 @@
+import type { AccountOverride, StateOverrides } from '../evm/index.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { invalidParams } from './errors.js'
 
@@ -60,19 +61,8 @@ export interface TransactionRequest {
   blobVersionedHashes?: Uint8Array[]
 }
 
-export interface AccountOverride {
-  balance?: bigint
-  nonce?: bigint
-  code?: Uint8Array
-  /** replaces the whole storage; keys are lowercase 0x-prefixed 32-byte slot hex */
-  state?: Map<string, Uint8Array>
-  /** patches individual slots; keys as in `state` */
-  stateDiff?: Map<string, Uint8Array>
-  movePrecompileToAddress?: Uint8Array
-}
-
-/** Keyed by lowercase 0x-prefixed address hex. */
-export type StateOverride = Map<string, AccountOverride>
+/** Keyed by lowercase 0x-prefixed address hex (the EVM layer's own type). */
+export type StateOverride = StateOverrides
 
 export interface FilterOptions {
   fromBlock?: BlockTag
@@ -101,7 +91,6 @@ export const MAX_FILTER_TOPICS = 4
 export const MAX_FILTER_ADDRESSES = 1000
 
 const MAX_INT64 = 0x7fffffffffffffffn
-const MAX_UINT64 = 0xffffffffffffffffn
 const BLOCK_TAGS: ReadonlySet<string> = new Set(['latest', 'pending', 'safe', 'finalized', 'earliest'])
 
 // ---------------------------------------------------------------------------------------------
@@ -495,8 +484,10 @@ export function stateOverride(v: unknown, name: ParamName = 2): StateOverride {
     if (state !== undefined && stateDiff !== undefined) fail(name, addr, 'account has both "state" and "stateDiff"')
     if (state !== undefined) o.state = state
     if (stateDiff !== undefined) o.stateDiff = stateDiff
-    const move = optionalField(acct, 'movePrecompileToAddress', name, addr, parseAddress)
-    if (move !== undefined) o.movePrecompileToAddress = move
+    // geth's movePrecompileToAddress is not implemented: refusing it beats answering as if it were applied
+    if (acct['movePrecompileToAddress'] !== undefined && acct['movePrecompileToAddress'] !== null) {
+      fail(name, addr, 'movePrecompileToAddress is not supported by this node')
+    }
     out.set(addr, o)
   }
   return out

@@ -1,29 +1,9 @@
 import type { BatchDBOp, DB, EncodingOpts } from '@ethereumjs/util'
 import { hexToBytes } from '@noble/hashes/utils.js'
-import { concat, type KVBatchOp, type KVStore } from '../../common/index.js'
+import { Lru, concat, type KVBatchOp, type KVStore } from '../../common/index.js'
 import { Bucket } from '../store/buckets.js'
 
 type Overlay = Map<string, Uint8Array | null>
-
-/** Committed trie nodes recently read: content-addressed, so a cached node is never stale. */
-class NodeCache {
-  private readonly map = new Map<string, Uint8Array>()
-  constructor(private readonly max: number) {}
-  get(k: string): Uint8Array | undefined {
-    return this.map.get(k)
-  }
-  set(k: string, v: Uint8Array): void {
-    if (this.map.size >= this.max) {
-      // drop the oldest eighth at once: cheaper than exact LRU bookkeeping on every read
-      let n = this.max >> 3
-      for (const key of this.map.keys()) {
-        this.map.delete(key)
-        if (--n <= 0) break
-      }
-    }
-    this.map.set(k, v)
-  }
-}
 
 function nodeKey(key: string): Uint8Array {
   return concat(Bucket.trie, hexToBytes(key.length % 2 === 1 ? '0' + key : key))
@@ -43,7 +23,8 @@ function asBytes(v: string | Uint8Array): Uint8Array {
  * they can never reach the disk.
  */
 export class TrieDb implements DB<string, string | Uint8Array> {
-  private readonly cache: NodeCache | undefined
+  /** committed trie nodes recently read or written: content-addressed, so never stale */
+  private readonly cache: Lru<string, Uint8Array> | undefined
 
   constructor(
     private readonly kv: KVStore,
@@ -51,7 +32,7 @@ export class TrieDb implements DB<string, string | Uint8Array> {
     private readonly base?: TrieDb,
     cacheSize = 100_000,
   ) {
-    this.cache = base === undefined ? new NodeCache(cacheSize) : undefined
+    this.cache = base === undefined ? new Lru(cacheSize) : undefined
   }
 
   async get(key: string, _opts?: EncodingOpts): Promise<Uint8Array | undefined> {

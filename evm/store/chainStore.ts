@@ -1,6 +1,6 @@
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { concat, readU64be, u64be, utf8, type KVBatchOp, type KVStore, toHex } from '../../common/index.js'
+import { Lru, concat, readU64be, u64be, utf8, type KVBatchOp, type KVStore, toHex } from '../../common/index.js'
 import type { StoredReceipt, TxLocation } from '../types.js'
 import { Bucket } from './buckets.js'
 import { decodeReceipts, encodeReceipts } from './receiptCodec.js'
@@ -21,25 +21,6 @@ function metaKey(name: string): Uint8Array {
   return concat(Bucket.meta, utf8.encode(name))
 }
 
-/** Small LRU for decoded blocks and receipts: RPC reads hit the newest blocks most. */
-class Lru<V> {
-  private readonly map = new Map<string, V>()
-  constructor(private readonly max: number) {}
-  get(k: string): V | undefined {
-    const v = this.map.get(k)
-    if (v !== undefined) {
-      this.map.delete(k)
-      this.map.set(k, v)
-    }
-    return v
-  }
-  set(k: string, v: V): void {
-    this.map.delete(k)
-    this.map.set(k, v)
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string)
-  }
-}
-
 export interface CommitOptions {
   /** also mark the block safe and finalized (dev mode, imports) */
   final?: boolean
@@ -55,8 +36,9 @@ export interface CommitOptions {
  * a crash at any moment leaves either the whole block or none of it.
  */
 export class ChainStore {
-  private readonly blocks = new Lru<Block>(256)
-  private readonly receipts = new Lru<StoredReceipt[]>(256)
+  /** decoded blocks and receipts: RPC reads hit the newest blocks most */
+  private readonly blocks = new Lru<string, Block>(256)
+  private readonly receipts = new Lru<string, StoredReceipt[]>(256)
 
   constructor(
     private readonly kv: KVStore,

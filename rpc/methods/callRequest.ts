@@ -1,5 +1,7 @@
-import type { CallRequest } from '../../evm/index.js'
-import type { TransactionRequest } from '../validation.js'
+import type { Block } from '@ethereumjs/block'
+import type { CallRequest, StateOverrides } from '../../evm/index.js'
+import { blockTagOrHash, checkParamCount, stateOverride, transactionRequest, type TransactionRequest } from '../validation.js'
+import { requireBlock, type RpcDeps } from './deps.js'
 
 /** The validated request object as the EVM layer takes it. */
 export function toCallRequest(t: TransactionRequest): CallRequest {
@@ -16,4 +18,20 @@ export function toCallRequest(t: TransactionRequest): CallRequest {
   if (t.accessList !== undefined) r.accessList = t.accessList
   if (t.authorizationList !== undefined) r.authorizationList = t.authorizationList.map((a) => ({ ...a, yParity: BigInt(a.yParity) }))
   return r
+}
+
+/**
+ * The arguments eth_call, eth_estimateGas and eth_createAccessList share: the call object, a block
+ * (default latest) and state overrides (undefined when none are given).
+ */
+export async function parseCallParams(
+  d: RpcDeps,
+  params: readonly unknown[],
+): Promise<{ req: CallRequest; block: Block; overrides: StateOverrides | undefined }> {
+  checkParamCount(params, 1, 3)
+  const req = toCallRequest(transactionRequest(params[0], 0))
+  const tag = params[1] === undefined || params[1] === null ? ({ kind: 'tag', tag: 'latest' } as const) : blockTagOrHash(params[1], 1)
+  const parsed = params[2] === undefined || params[2] === null ? undefined : stateOverride(params[2], 2)
+  const overrides = parsed !== undefined && parsed.size > 0 ? parsed : undefined
+  return { req, block: await requireBlock(d, tag), overrides }
 }

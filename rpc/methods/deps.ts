@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import type { Chain, TxPool } from '../../evm/index.js'
-import type { Logger } from '../../common/index.js'
+import { equalBytes, toHex, type Logger } from '../../common/index.js'
 import { RpcError } from '../errors.js'
 import type { BlockTag, BlockTagOrHash } from '../validation.js'
 import type { Filters } from '../filters.js'
@@ -90,6 +90,13 @@ export async function requireBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): 
     throw new RpcError('SERVER_ERROR', tag.kind === 'hash' ? 'header for hash not found' : 'header not found')
   }
   return b
+}
+
+/** The dev account that signs for `address`; an "unknown account" error (as geth) otherwise. */
+export function devAccountFor(d: RpcDeps, address: Uint8Array): DevAccount {
+  const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, address))
+  if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(address)}`)
+  return account
 }
 
 export type MethodFactory = (d: RpcDeps) => (params: readonly unknown[], ctx: import('../types.js').RpcContext) => unknown

@@ -118,9 +118,10 @@ describe('hardhat deploy + viem against a dev node', () => {
   })
 
   it('a reverting eth_call surfaces the reason string', async () => {
-    const err = await publicClient
-      .readContract({ address: counter, abi: counterAbi, functionName: 'failWithReason' })
-      .then(() => undefined, (e: unknown) => e)
+    const err = await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'failWithReason' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     const revert = revertOf(err)
     expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
     expect(revert!.reason).toBe('Counter: always reverts')
@@ -129,9 +130,10 @@ describe('hardhat deploy + viem against a dev node', () => {
   it('a reverting transaction is refused at gas estimation with the reason string', async () => {
     const url = node!.url
     const wallet = createWalletClient({ account, chain: parsDev(url), transport: http(url) })
-    const err = await wallet
-      .writeContract({ address: counter, abi: counterAbi, functionName: 'incrementBy', args: [0n] })
-      .then(() => undefined, (e: unknown) => e)
+    const err = await wallet.writeContract({ address: counter, abi: counterAbi, functionName: 'incrementBy', args: [0n] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     const revert = revertOf(err)
     expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
     expect(revert!.reason).toBe('Counter: zero increment')
@@ -139,9 +141,10 @@ describe('hardhat deploy + viem against a dev node', () => {
 
   it('a custom error is decoded from the revert data', async () => {
     const n = await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'number' })
-    const err = await publicClient
-      .readContract({ address: counter, abi: counterAbi, functionName: 'requireBelow', args: [n] })
-      .then(() => undefined, (e: unknown) => e)
+    const err = await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'requireBelow', args: [n] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     const revert = revertOf(err)
     expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
     expect(revert!.data?.errorName).toBe('NotBelow')

@@ -1,8 +1,7 @@
 import { ParsError, toHex } from '../../../common/index.js'
 import { call, type CallRequest } from '../../../evm/index.js'
-import { blockTagOrHash, checkParamCount, stateOverride, transactionRequest } from '../../validation.js'
-import { toCallRequest } from '../callRequest.js'
-import { requireBlock, type MethodFactory } from '../deps.js'
+import { parseCallParams } from '../callRequest.js'
+import type { MethodFactory } from '../deps.js'
 
 /** Calls with more input than this are not cached (a cache entry holds its key). */
 const MAX_CACHED_INPUT = 2048
@@ -27,12 +26,8 @@ function cacheKey(blockHash: Uint8Array, r: CallRequest): string | undefined {
 }
 
 export const eth_call: MethodFactory = (d) => async (params) => {
-  checkParamCount(params, 1, 3)
-  const req = toCallRequest(transactionRequest(params[0], 0))
-  const tag = params[1] === undefined || params[1] === null ? ({ kind: 'tag', tag: 'latest' } as const) : blockTagOrHash(params[1], 1)
-  const overrides = params[2] === undefined || params[2] === null ? undefined : stateOverride(params[2], 2)
-  const block = await requireBlock(d, tag)
-  if (overrides !== undefined && overrides.size > 0) return toHex(await call(d.chain, block, req, overrides, { gasCap: d.limits.gasCap }))
+  const { req, block, overrides } = await parseCallParams(d, params)
+  if (overrides !== undefined) return toHex(await call(d.chain, block, req, overrides, { gasCap: d.limits.gasCap }))
   const key = cacheKey(block.hash(), req)
   if (key === undefined) return toHex(await call(d.chain, block, req, undefined, { gasCap: d.limits.gasCap }))
   const hit = d.callCache.get(key)

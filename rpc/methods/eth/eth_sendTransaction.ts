@@ -1,19 +1,18 @@
 import { createTx, TransactionType, type TypedTxData } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
-import { ParsError, equalBytes, toHex } from '../../../common/index.js'
+import { ParsError, toHex } from '../../../common/index.js'
 import { estimateGas } from '../../../evm/index.js'
 import { RpcError } from '../../errors.js'
 import { checkParamCount, transactionRequest } from '../../validation.js'
 import { toCallRequest } from '../callRequest.js'
-import type { MethodFactory } from '../deps.js'
+import { devAccountFor, type MethodFactory } from '../deps.js'
 
 /** Sign with a dev account and submit (--dev only). Missing fields are filled as geth does. */
 export const eth_sendTransaction: MethodFactory = (d) => async (params) => {
   checkParamCount(params, 1)
   const t = transactionRequest(params[0], 0)
   if (t.from === undefined) throw new RpcError('INVALID_PARAMS', 'invalid argument 0: from: missing value')
-  const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, t.from!))
-  if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(t.from)}`)
+  const account = devAccountFor(d, t.from)
   const chainId = d.chain.chainId
   if (t.chainId !== undefined && t.chainId !== chainId)
     throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: have ${t.chainId}, want ${chainId}`)

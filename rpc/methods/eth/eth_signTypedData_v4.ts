@@ -1,16 +1,15 @@
 import { signTypedData } from 'viem/accounts'
-import { equalBytes, errorMessage, toHex } from '../../../common/index.js'
-import { RpcError, invalidParams } from '../../errors.js'
+import { errorMessage, toHex } from '../../../common/index.js'
+import { invalidParams } from '../../errors.js'
 import { address, checkParamCount, typedData } from '../../validation.js'
-import type { MethodFactory } from '../deps.js'
+import { devAccountFor, type MethodFactory } from '../deps.js'
 
 /** EIP-712 signature by a dev account (--dev only). */
 export const eth_signTypedData_v4: MethodFactory = (d) => async (params) => {
   checkParamCount(params, 2)
   const addr = address(params[0], 0)
   const td = typedData(params[1], 1)
-  const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, addr))
-  if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(addr)}`)
+  const account = devAccountFor(d, addr)
   try {
     const args = {
       privateKey: toHex(account.privateKey),

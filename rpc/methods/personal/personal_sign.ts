@@ -1,15 +1,13 @@
 import { signMessage } from 'viem/accounts'
-import { equalBytes, toHex } from '../../../common/index.js'
-import { RpcError } from '../../errors.js'
+import { toHex } from '../../../common/index.js'
 import { address, checkParamCount, data } from '../../validation.js'
-import type { MethodFactory } from '../deps.js'
+import { devAccountFor, type MethodFactory } from '../deps.js'
 
 /** personal_sign(message, address): what viem and ethers call for a JSON-RPC account's signMessage (--dev only). */
 export const personal_sign: MethodFactory = (d) => async (params) => {
   checkParamCount(params, 2, 3)
   const message = data(params[0], 0)
   const addr = address(params[1], 1)
-  const account = (d.devAccounts ?? []).find((a) => equalBytes(a.address, addr))
-  if (account === undefined) throw new RpcError('SERVER_ERROR', `unknown account ${toHex(addr)}`)
+  const account = devAccountFor(d, addr)
   return signMessage({ message: { raw: message }, privateKey: toHex(account.privateKey) })
 }

@@ -93,8 +93,6 @@ export type Shape =
   | { byKey: string; variants: Record<string, ObjectShape> } // tagged union on a key (transaction type)
   | ObjectShape
 
-const isObjectShape = (s: Shape): s is ObjectShape => typeof s === 'object' && 'required' in s
-
 function describe(s: Shape): string {
   if (typeof s === 'string') return s
   if ('literal' in s) return JSON.stringify(s.literal)

@@ -77,7 +77,9 @@ describe('call', () => {
   })
 
   it('a revert with Error(string) gives EXECUTION_REVERTED, "execution reverted: <reason>" and the revert data', async () => {
-    const e = await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'fail', ['out of cheese']) }, undefined, OPTS))
+    const e = await failure(
+      call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'fail', ['out of cheese']) }, undefined, OPTS),
+    )
     expect(e.code).toBe('EXECUTION_REVERTED')
     expect(e.message).toBe('execution reverted: out of cheese')
     expect(e.type['data']).toBe(encodeErrorResult({ abi: ERROR_ABI, errorName: 'Error', args: ['out of cheese'] }))
@@ -98,7 +100,9 @@ describe('call', () => {
   })
 
   it('runs out of gas with too little gas', async () => {
-    const e = await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [9n]), gas: 25_000n }, undefined, OPTS))
+    const e = await failure(
+      call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [9n]), gas: 25_000n }, undefined, OPTS),
+    )
     expect(e.code).toBe('EXECUTION_FAILED')
     expect(e.message).toBe('out of gas')
   })
@@ -107,7 +111,9 @@ describe('call', () => {
     await call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [31337n]) }, undefined, OPTS)
     expect(await readValue()).toBe(5n)
     // also after a call that failed half-way
-    await failure(call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [1n]), gas: 25_000n }, undefined, OPTS))
+    await failure(
+      call(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'set', [1n]), gas: 25_000n }, undefined, OPTS),
+    )
     expect(await readValue()).toBe(5n)
   })
 
@@ -117,7 +123,9 @@ describe('call', () => {
     const values = await Promise.all(
       blocks.map((b, i) =>
         i % 4 === 1
-          ? call(chain, b, { from: A.address, to: store, data: calldata(c.Store, 'set', [BigInt(1000 + i)]) }, undefined, OPTS).then(() => -1n)
+          ? call(chain, b, { from: A.address, to: store, data: calldata(c.Store, 'set', [BigInt(1000 + i)]) }, undefined, OPTS).then(
+              () => -1n,
+            )
           : readValue({}, undefined, b),
       ),
     )
@@ -139,7 +147,9 @@ describe('call', () => {
     })
 
     it('a code override runs that code at the address, with stateDiff slots; the chain keeps no code there', async () => {
-      const overrides: StateOverrides = new Map([[toHex(EMPTY), { code: c.Store.runtime, stateDiff: new Map([[toHex(SLOT0), word(77n)]]) }]])
+      const overrides: StateOverrides = new Map([
+        [toHex(EMPTY), { code: c.Store.runtime, stateDiff: new Map([[toHex(SLOT0), word(77n)]]) }],
+      ])
       const out = await call(chain, chain.head, { to: EMPTY, data: calldata(c.Store, 'value') }, overrides, OPTS)
       expect(bytesToBigInt(out)).toBe(77n)
       expect(await chain.reader(chain.head).getCode(new Address(EMPTY))).toHaveLength(0)
@@ -188,7 +198,9 @@ describe('estimateGas', () => {
     const data = calldata(c.Relay, 'relaySet', [toHex(store), 99n])
     const est = await estimateGas(chain, chain.head, { from: A.address, to: relay, data }, undefined, OPTS)
     const parent = chain.head
-    const { receipts } = await mine(chain, [callTx(chain.common, A, relay, c.Relay, 'relaySet', [toHex(store), 99n], { nonce: 3n, gasLimit: est })])
+    const { receipts } = await mine(chain, [
+      callTx(chain.common, A, relay, c.Relay, 'relaySet', [toHex(store), 99n], { nonce: 3n, gasLimit: est }),
+    ])
     expect(receipts[0]!.status).toBe(1)
     const used = receipts[0]!.gasUsed
     expect(est).toBeGreaterThan(used)
@@ -208,7 +220,9 @@ describe('estimateGas', () => {
     expect(receipts[0]!.status).toBe(1)
     const used = receipts[0]!.gasUsed
     expect(est).toBeGreaterThan(used)
-    expect((await failure(call(chain, parent, { from: A.address, to: store, data, gas: used }, undefined, OPTS))).message).toBe('out of gas')
+    expect((await failure(call(chain, parent, { from: A.address, to: store, data, gas: used }, undefined, OPTS))).message).toBe(
+      'out of gas',
+    )
   })
 
   it('a plain transfer is estimated at about 21,000', async () => {
@@ -220,7 +234,9 @@ describe('estimateGas', () => {
 
   it('a reverting call is reported with its reason, not estimated', async () => {
     const { chain, store } = await setup()
-    const e = await failure(estimateGas(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'fail', ['nope']) }, undefined, OPTS))
+    const e = await failure(
+      estimateGas(chain, chain.head, { from: A.address, to: store, data: calldata(c.Store, 'fail', ['nope']) }, undefined, OPTS),
+    )
     expect(e.code).toBe('EXECUTION_REVERTED')
     expect(e.message).toBe('execution reverted: nope')
   })

@@ -48,7 +48,11 @@ async function view(chain: Chain, txHash: Uint8Array) {
     head: toHex(chain.head.hash()),
     number: chain.head.header.number,
     stateRoot: toHex(chain.head.header.stateRoot),
-    receipts: (await chain.getReceipts(chain.head))?.map((r) => ({ status: r.status, gasUsed: r.gasUsed, cumulative: r.cumulativeGasUsed })),
+    receipts: (await chain.getReceipts(chain.head))?.map((r) => ({
+      status: r.status,
+      gasUsed: r.gasUsed,
+      cumulative: r.cumulativeGasUsed,
+    })),
     tx: found === undefined ? undefined : { block: toHex(found.block.hash()), index: found.index },
     balances: [await balanceOf(chain, A.address), await balanceOf(chain, B.address), await balanceOf(chain, RECIPIENT)],
   }

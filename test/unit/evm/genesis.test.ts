@@ -48,7 +48,10 @@ function badGenesis(json: unknown): { field: string; message: string } {
 
 describe('validateGethGenesis', () => {
   const good = (): Record<string, unknown> => londonGenesis()
-  const withConfig = (c: Record<string, unknown>): Record<string, unknown> => ({ ...good(), config: { ...(good()['config'] as object), ...c } })
+  const withConfig = (c: Record<string, unknown>): Record<string, unknown> => ({
+    ...good(),
+    config: { ...(good()['config'] as object), ...c },
+  })
   const withAlloc = (alloc: unknown): Record<string, unknown> => ({ ...good(), alloc })
 
   it('accepts a geth genesis and a dev genesis', () => {
@@ -78,7 +81,12 @@ describe('validateGethGenesis', () => {
     ['no alloc', () => ({ ...good(), alloc: undefined }), 'alloc', /missing \(use \{\} for none\)/],
     ['alloc as a list', () => withAlloc([]), 'alloc', /must be an object of address -> account/],
     ['short alloc address', () => withAlloc({ '0x1234': { balance: '1' } }), 'alloc.0x1234', /key is not a 20-byte hex address/],
-    ['non-hex alloc address', () => withAlloc({ ['0x' + 'zz'.repeat(20)]: { balance: '1' } }), `alloc.0x${'zz'.repeat(20)}`, /20-byte hex address/],
+    [
+      'non-hex alloc address',
+      () => withAlloc({ ['0x' + 'zz'.repeat(20)]: { balance: '1' } }),
+      `alloc.0x${'zz'.repeat(20)}`,
+      /20-byte hex address/,
+    ],
     ['alloc account not an object', () => withAlloc({ [A.hex]: 5 }), `alloc.${A.hex}`, /must be an object/],
     ['alloc without balance', () => withAlloc({ [A.hex]: {} }), `alloc.${A.hex}.balance`, /missing/],
     ['numeric balance', () => withAlloc({ [A.hex]: { balance: 5 } }), `alloc.${A.hex}.balance`, /decimal or 0x-hex string, got 5/],
@@ -207,10 +215,14 @@ describe('devGenesis', () => {
   it('is chain 6133 at Osaka from block 0, with the alloc, gas limit and base fee given', async () => {
     expect(PARS_CHAIN_ID).toBe(6133)
     expect(PARS_HARDFORK).toBe('osaka')
-    const g = devGenesis({ alloc: { [A.hex.toUpperCase().replace('0X', '0x')]: { balance: 10n ** 18n } }, timestamp: GENESIS_TIME, gasLimit: 40_000_000n })
+    const g = devGenesis({
+      alloc: { [A.hex.toUpperCase().replace('0X', '0x')]: { balance: 10n ** 18n } },
+      timestamp: GENESIS_TIME,
+      gasLimit: 40_000_000n,
+    })
     expect(() => validateGethGenesis(g)).not.toThrow()
     expect(g.config.chainId).toBe(6133)
-    expect(g.gasLimit).toBe('0x' + (40_000_000n).toString(16))
+    expect(g.gasLimit).toBe('0x' + 40_000_000n.toString(16))
     expect(g.alloc[A.hex]!.balance).toBe('0xde0b6b3a7640000')
 
     const spec = chainSpecFromGenesis(g)

@@ -50,7 +50,11 @@ describe('queryLogs', () => {
 
   it('finds logs by emitting address', async () => {
     expect(await names({ addresses: [s1] })).toEqual([`Stored(${addrArg(A.address)},1)@3`, 'Ping(7,8)@5'])
-    expect(await names({ addresses: [s2] })).toEqual([`Stored(${addrArg(B.address)},2)@3`, `Stored(${addrArg(A.address)},3)@5`, 'Ping(8,7)@6'])
+    expect(await names({ addresses: [s2] })).toEqual([
+      `Stored(${addrArg(B.address)},2)@3`,
+      `Stored(${addrArg(A.address)},3)@5`,
+      'Ping(8,7)@6',
+    ])
   })
 
   it('an address list is an OR, and results come in chain order', async () => {

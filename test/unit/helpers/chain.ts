@@ -156,7 +156,11 @@ export function builder(chain: Chain, txs: Iterable<TypedTransaction>, opts: { c
 }
 
 /** Build and commit one block holding `txs`; fails the test if any of them was dropped. */
-export async function mine(chain: Chain, txs: readonly TypedTransaction[], opts: { allowEmpty?: boolean } = {}): Promise<{ block: Block; receipts: StoredReceipt[] }> {
+export async function mine(
+  chain: Chain,
+  txs: readonly TypedTransaction[],
+  opts: { allowEmpty?: boolean } = {},
+): Promise<{ block: Block; receipts: StoredReceipt[] }> {
   const { built, committed } = await chain.produce(builder(chain, txs), { final: true, allowEmpty: opts.allowEmpty ?? false })
   if (built.dropped.length > 0) throw new Error(`mine: dropped ${built.dropped.map((d) => d.reason).join('; ')}`)
   if (!committed) throw new Error('mine: block not committed')

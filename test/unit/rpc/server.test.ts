@@ -190,7 +190,11 @@ describe('RpcServer', () => {
     })
 
     it('reads text/plain, form-encoded and missing content types as JSON', async () => {
-      const variants: Record<string, string>[] = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, {}]
+      const variants: Record<string, string>[] = [
+        { 'content-type': 'text/plain' },
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        {},
+      ]
       for (const headers of variants) {
         const r = await post(url, new TextEncoder().encode(rpc('echo', [3])), headers)
         expect(r.json).toEqual({ jsonrpc: '2.0', id: 1, result: [3] })
@@ -202,7 +206,11 @@ describe('RpcServer', () => {
     })
 
     it('absent and null params become []', async () => {
-      expect((await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo' }))).json).toEqual({ jsonrpc: '2.0', id: 1, result: [] })
+      expect((await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo' }))).json).toEqual({
+        jsonrpc: '2.0',
+        id: 1,
+        result: [],
+      })
       expect((await post(url, rpc('echo', null))).json).toEqual({ jsonrpc: '2.0', id: 1, result: [] })
     })
 
@@ -289,7 +297,11 @@ describe('RpcServer', () => {
     })
 
     it('maps domain errors through domainCodes', async () => {
-      expect((await post(url, rpc('throw_domain'))).json).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'nonce too low' } })
+      expect((await post(url, rpc('throw_domain'))).json).toEqual({
+        jsonrpc: '2.0',
+        id: 1,
+        error: { code: -32000, message: 'nonce too low' },
+      })
     })
 
     it('unknown errors are -32603 without details, and are logged with the method', async () => {
@@ -390,7 +402,9 @@ describe('RpcServer', () => {
     it('a batch over maxBatch is one error carrying the first call id', async () => {
       const calls = [{ jsonrpc: '2.0', method: 'echo' }, ...[1, 2, 3, 4, 5].map((id) => ({ jsonrpc: '2.0', id: id + 10, method: 'echo' }))]
       const r = await post(url, JSON.stringify(calls))
-      expect(r.json).toEqual([{ jsonrpc: '2.0', id: 11, error: { code: -32600, message: expect.stringMatching(/batch too large/) as string } }])
+      expect(r.json).toEqual([
+        { jsonrpc: '2.0', id: 11, error: { code: -32600, message: expect.stringMatching(/batch too large/) as string } },
+      ])
     })
 
     it('a batch of exactly maxBatch is served', async () => {
@@ -421,7 +435,11 @@ describe('RpcServer', () => {
     it('answers a preflight for an allowed origin', async () => {
       const r = await fetch(url, {
         method: 'OPTIONS',
-        headers: { origin: 'http://good.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'http://good.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       })
       expect(r.status).toBeLessThan(300)
       expect(r.headers.get('access-control-allow-origin')).toBe('http://good.example')
@@ -458,7 +476,12 @@ describe('RpcServer', () => {
     it('answers requests, batches and errors on the same port', async () => {
       const c = await WsTestClient.open(wsUrl)
       expect(await c.request({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })).toEqual({ jsonrpc: '2.0', id: 1, result: [1] })
-      expect(await c.request([{ jsonrpc: '2.0', id: 1, method: 'echo_async', params: [1] }, { jsonrpc: '2.0', id: 2, method: 'x' }])).toEqual([
+      expect(
+        await c.request([
+          { jsonrpc: '2.0', id: 1, method: 'echo_async', params: [1] },
+          { jsonrpc: '2.0', id: 2, method: 'x' },
+        ]),
+      ).toEqual([
         { jsonrpc: '2.0', id: 1, result: [1] },
         { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'the method x does not exist/is not available' } },
       ])

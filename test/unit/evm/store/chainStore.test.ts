@@ -115,7 +115,10 @@ describe('ChainStore', () => {
     kv.failNextBatch()
     const block = blocks[1]!
     await expect(
-      store.commitBlock(block, [receipt()], { stateOps: [{ type: 'put', key: concat(Bucket.trie, word(1)), value: Uint8Array.of(1) }], final: true }),
+      store.commitBlock(block, [receipt()], {
+        stateOps: [{ type: 'put', key: concat(Bucket.trie, word(1)), value: Uint8Array.of(1) }],
+        final: true,
+      }),
     ).rejects.toThrow(/no space left/)
 
     expect(await dumpKv(kv.store)).toEqual(before)
@@ -150,7 +153,9 @@ describe('ChainStore', () => {
       const ops: KVBatchOp[] = []
       for (const [n, address, topics] of entries) {
         ops.push({ type: 'put', key: concat(Bucket.logAddress, address, u64be(n)), value: new Uint8Array(0) })
-        topics.forEach((t, pos) => ops.push({ type: 'put', key: concat(Bucket.logTopic, Uint8Array.of(pos), t, u64be(n)), value: new Uint8Array(0) }))
+        topics.forEach((t, pos) =>
+          ops.push({ type: 'put', key: concat(Bucket.logTopic, Uint8Array.of(pos), t, u64be(n)), value: new Uint8Array(0) }),
+        )
       }
       await kv.batch(ops)
       return new ChainStore(kv, chain.common)

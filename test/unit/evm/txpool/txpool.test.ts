@@ -183,7 +183,14 @@ describe('TxPool', () => {
       // EthereumJS refuses to build such a transaction, so decoding one from the wire fails first; the
       // pool still refuses it if a transaction object ever carries it (here: fields changed after signing)
       const tx = createTx(
-        { type: 2, to: RECIPIENT, gasLimit: 21_000n, maxFeePerGas: 2n * GWEI, maxPriorityFeePerGas: GWEI, chainId: chain.chainId } as TypedTxData,
+        {
+          type: 2,
+          to: RECIPIENT,
+          gasLimit: 21_000n,
+          maxFeePerGas: 2n * GWEI,
+          maxPriorityFeePerGas: GWEI,
+          chainId: chain.chainId,
+        } as TypedTxData,
         { common: chain.common, freeze: false },
       ).sign(A.privateKey)
       ;(tx as unknown as { maxPriorityFeePerGas: bigint }).maxPriorityFeePerGas = 3n * GWEI
@@ -218,13 +225,19 @@ describe('TxPool', () => {
     it('a signature that recovers no sender', async () => {
       const good = signTx(chain.common, A)
       const forged = createTx({ ...good.toJSON(), type: 2, r: 0n } as TypedTxData, { common: chain.common })
-      expect(await rejection(pool, forged)).toEqual({ reason: 'INVALID_SENDER', message: 'invalid sender: the signature does not recover a sender' })
+      expect(await rejection(pool, forged)).toEqual({
+        reason: 'INVALID_SENDER',
+        message: 'invalid sender: the signature does not recover a sender',
+      })
     })
 
     it('a transaction larger than the size limit', async () => {
       const small = poolFor(chain, { maxTxSize: 200 })
       const big = signTx(chain.common, A, { gasLimit: 100_000n, data: new Uint8Array(300) })
-      expect(await rejection(small, big)).toEqual({ reason: 'OVERSIZED', message: `oversized data: transaction size ${big.serialize().length}, limit 200` })
+      expect(await rejection(small, big)).toEqual({
+        reason: 'OVERSIZED',
+        message: `oversized data: transaction size ${big.serialize().length}, limit 200`,
+      })
       await small.add(signTx(chain.common, A))
     })
 
@@ -285,7 +298,7 @@ describe('TxPool', () => {
   })
 
   describe('ordering', () => {
-    it('takes a sender\'s transactions in nonce order, even when a later one pays more', async () => {
+    it("takes a sender's transactions in nonce order, even when a later one pays more", async () => {
       const tx1 = signTx(chain.common, A, { nonce: 1n, maxFeePerGas: 50n * GWEI, maxPriorityFeePerGas: 40n * GWEI })
       const tx0 = signTx(chain.common, A, { nonce: 0n, maxFeePerGas: 2n * GWEI, maxPriorityFeePerGas: 1n * GWEI })
       const tx2 = signTx(chain.common, A, { nonce: 2n })
@@ -317,7 +330,7 @@ describe('TxPool', () => {
       expect(pool.size).toBe(3)
     })
 
-    it('skip() drops the rest of that sender\'s run from this iteration only', async () => {
+    it("skip() drops the rest of that sender's run from this iteration only", async () => {
       const a0 = signTx(chain.common, A, { nonce: 0n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 5n * GWEI })
       const a1 = signTx(chain.common, A, { nonce: 1n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 1n * GWEI })
       const b0 = signTx(chain.common, B, { nonce: 0n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 3n * GWEI })
