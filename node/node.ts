@@ -17,6 +17,7 @@ import {
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
 import type { NodeOptions } from './options.js'
 import { VERSION } from './version.js'
+import { getAddress } from 'viem'
 
 export type NodeErrorType =
   { code: 'DATADIR_UNUSABLE'; path: string } | { code: 'DATADIR_LOCKED'; path: string } | { code: 'GENESIS_UNREADABLE'; path: string }
@@ -118,6 +119,14 @@ export async function openChain(opts: NodeOptions, kv: KVStore, logger: Logger, 
   return Chain.open({ kv, logger: logger.child('chain') }, genesis)
 }
 
+/** The dev accounts and their keys, as anvil and `hardhat node` print them at start. */
+export function devAccountsBanner(accounts: readonly DevAccount[]): string {
+  const lines = ['', `Dev accounts (${DEV_BALANCE / 10n ** 18n} PARS each), mnemonic: ${DEV_MNEMONIC}`, '']
+  accounts.forEach((a, i) => lines.push(`(${i}) ${getAddress(toHex(a.address))}  ${toHex(a.privateKey)}`))
+  lines.push('', 'These keys are public: never send real value to them.', '')
+  return lines.join('\n')
+}
+
 /**
  * The Pars node: the ONE place that constructs the parts and connects them. Each part gets only the
  * components it uses and its own child logger; nothing starts before start().
@@ -131,6 +140,7 @@ export class ParsNode implements Startable {
     private readonly filters: Filters,
     readonly rpc: RpcServer,
     private readonly producer: DevProducer | undefined,
+    private readonly devAccounts: readonly DevAccount[] | undefined,
   ) {}
 
   static async create(opts: NodeOptions, logger: Logger): Promise<ParsNode> {
@@ -181,7 +191,7 @@ export class ParsNode implements Startable {
         maxBatch: opts.rpcBatchLimit,
         domainCodes: DOMAIN_RPC_CODES,
       })
-      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer)
+      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer, devAccounts)
     } catch (e) {
       await kv.close()
       throw e
@@ -200,6 +210,7 @@ export class ParsNode implements Startable {
     await this.rpc.start()
     const a = this.rpc.address()
     this.logger.info('JSON-RPC listening', { http: `http://${a.host}:${a.port}`, ws: `ws://${a.host}:${a.port}` })
+    if (this.devAccounts !== undefined) process.stdout.write(devAccountsBanner(this.devAccounts))
     if (this.producer !== undefined) {
       await this.producer.start()
       this.logger.info('dev validator producing blocks', { blockTime: this.producer.blockTime })

@@ -320,7 +320,7 @@ export class RpcServer implements Startable {
     }
     this.live = { app, sockets }
     const a = this.address()
-    this.log.info('rpc listening', { http: `http://${a.host}:${a.port}`, ws: `ws://${a.host}:${a.port}` })
+    this.log.debug('rpc listening', { http: `http://${a.host}:${a.port}`, ws: `ws://${a.host}:${a.port}` })
   }
 
   async stop(): Promise<void> {
