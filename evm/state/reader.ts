@@ -1,5 +1,6 @@
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { Account, Address } from '@ethereumjs/util'
+import { Lru } from '../../common/index.js'
 
 /**
  * Read-only access to the state at one root. Readers are shared between requests (nobody writes
@@ -7,6 +8,8 @@ import type { Account, Address } from '@ethereumjs/util'
  */
 export class StateReader {
   private sm: Promise<MerkleStateManager> | undefined
+  /** decoded accounts by address: the root never changes, so neither do they (null = no account) */
+  private readonly accounts = new Lru<string, Account | null>(4096)
 
   constructor(private readonly open: () => Promise<MerkleStateManager>) {}
 
@@ -16,7 +19,12 @@ export class StateReader {
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
-    return (await this.state()).getAccount(address)
+    const key = address.toString()
+    const hit = this.accounts.get(key)
+    if (hit !== undefined) return hit ?? undefined
+    const account = await (await this.state()).getAccount(address)
+    this.accounts.set(key, account ?? null)
+    return account
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
