@@ -5,7 +5,8 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Lru, ParsError, equalBytes, toHex, utf8, type KVStore, type Logger } from '../common/index.js'
 import { Execution, type BuiltBlock } from './execution.js'
-import { chainSpecFromGenesis, genesisBlock, type ChainSpec } from './genesis.js'
+import { chainSpecFromGenesis, genesisBlock, parsPrecompilesEnabled, type ChainSpec } from './genesis.js'
+import { ethereumJsPrecompiles } from '../precompiles/index.js'
 import { TrieDb } from './state/trieDb.js'
 import { ChainStore, MetaKey } from './store/chainStore.js'
 import { StateReader } from './state/reader.js'
@@ -58,7 +59,13 @@ export class Chain extends EventEmitter<ChainEvents> {
     super()
     this.trieDb = new TrieDb(c.kv)
     this.store = new ChainStore(c.kv, spec.common)
-    this.execution = new Execution({ common: spec.common, store: this.store, trieDb: this.trieDb, logger: c.logger })
+    this.execution = new Execution({
+      common: spec.common,
+      store: this.store,
+      trieDb: this.trieDb,
+      logger: c.logger,
+      customPrecompiles: parsPrecompilesEnabled(spec.genesis) ? ethereumJsPrecompiles() : [],
+    })
   }
 
   /** The genesis spec a datadir was initialised with, if any. */

@@ -4,7 +4,7 @@ import { createMPT } from '@ethereumjs/mpt'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { buildBlock, createVM, runBlock, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
-import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import type { CustomPrecompile, EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { Lru, ParsError, equalBytes, toHex, type KVBatchOp, type Logger } from '../common/index.js'
 import type { TrieDb } from './state/trieDb.js'
 import { CallVms } from './state/callVms.js'
@@ -76,6 +76,8 @@ export interface ExecutionComponents {
   store: ChainStore
   trieDb: TrieDb
   logger: Logger
+  /** the chain's extra precompiles (Pars's, when its genesis enables them) */
+  customPrecompiles: CustomPrecompile[]
 }
 
 /**
@@ -103,7 +105,7 @@ export class Execution {
         return this
       },
     } as EVMMockBlockchainInterface
-    this.calls = new CallVms({ common: c.common, trieDb: c.trieDb, blockchain: this.blockchain })
+    this.calls = new CallVms({ common: c.common, trieDb: c.trieDb, blockchain: this.blockchain, customPrecompiles: c.customPrecompiles })
   }
 
   get common(): Common {
@@ -115,7 +117,12 @@ export class Execution {
     const trie = await createMPT({ db: this.c.trieDb, useKeyHashing: true, valueEncoding: 'view', cacheSize: 20_000 })
     this.stateManager = new MerkleStateManager({ trie, common: this.c.common })
     await this.stateManager.setStateRoot(headStateRoot)
-    this.vm = await createVM({ common: this.c.common.copy(), stateManager: this.stateManager, blockchain: this.blockchain })
+    this.vm = await createVM({
+      common: this.c.common.copy(),
+      stateManager: this.stateManager,
+      blockchain: this.blockchain,
+      evmOpts: { customPrecompiles: this.c.customPrecompiles },
+    })
   }
 
   /** Write a genesis alloc into the state and return its root (state ops stay pending in the trie db). */

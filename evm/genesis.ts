@@ -159,6 +159,15 @@ export function genesisBlock(spec: ChainSpec, stateRoot: Uint8Array): Block {
   return createBlock({ header: header as never }, { common, setHardfork: false })
 }
 
+/**
+ * Whether a chain runs the Pars precompiles (0x0600...). A genesis turns them on with
+ * `"config": { "parsPrecompiles": true }` (geth ignores the key); chains from other genesis files run
+ * Ethereum's precompiles only, so their blocks execute exactly as their own clients execute them.
+ */
+export function parsPrecompilesEnabled(g: GethGenesis): boolean {
+  return (g.config as unknown as Record<string, unknown>)['parsPrecompiles'] === true
+}
+
 export interface DevGenesisOptions {
   chainId?: number
   alloc: Record<string, { balance: bigint }>
@@ -191,6 +200,7 @@ export function devGenesis(opts: DevGenesisOptions): GethGenesis {
       cancunTime: 0,
       pragueTime: 0,
       osakaTime: 0,
+      parsPrecompiles: true,
       blobSchedule: {
         cancun: { target: 3, max: 6, baseFeeUpdateFraction: 3338477 },
         prague: { target: 6, max: 9, baseFeeUpdateFraction: 5007716 },

@@ -1,2 +1,40 @@
-// precompiles: built in a later issue (see docs/architecture.md).
-export {}
+import { EVMError, type CustomPrecompile, type ExecResult, type PrecompileInput } from '@ethereumjs/evm'
+import { createAddressFromString } from '@ethereumjs/util'
+import { revert } from './abi.js'
+import { sha3Precompile } from './hash/0603-sha3.js'
+import { mldsaPrecompile } from './pq/0600-mldsa.js'
+import type { ParsPrecompile } from './types.js'
+
+export type { ParsPrecompile, PrecompileOutcome } from './types.js'
+export { IMLDSA_ABI, mldsaPrecompile } from './pq/0600-mldsa.js'
+export { ISHA3_ABI, sha3Precompile } from './hash/0603-sha3.js'
+
+/** The address table (DESIGN.md §7). More arrive with the rest of the precompile issue. */
+export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [mldsaPrecompile, sha3Precompile]
+
+/**
+ * Run a precompile as the EVM sees it: gas first (all of it, or out of gas with nothing done), then
+ * the work; a failure is a revert with a reason, and nothing escapes as an exception.
+ */
+export function execute(p: ParsPrecompile, data: Uint8Array, gasLimit: bigint): ExecResult {
+  const gas = p.gas(data)
+  if (gas > gasLimit) {
+    return { returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS) }
+  }
+  let outcome
+  try {
+    outcome = p.run(data)
+  } catch {
+    outcome = revert(`${p.name}: internal error`)
+  }
+  if (outcome.ok) return { returnValue: outcome.output, executionGasUsed: gas }
+  return { returnValue: outcome.revert, executionGasUsed: gas, exceptionError: new EVMError(EVMError.errorMessages.REVERT) }
+}
+
+/** The precompiles in EthereumJS's `customPrecompiles` form. */
+export function ethereumJsPrecompiles(list: readonly ParsPrecompile[] = PARS_PRECOMPILES): CustomPrecompile[] {
+  return list.map((p) => ({
+    address: createAddressFromString(p.address),
+    function: (input: PrecompileInput): ExecResult => execute(p, input.data, input.gasLimit),
+  }))
+}

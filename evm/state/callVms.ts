@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import type { CustomPrecompile, EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { createMPT } from '@ethereumjs/mpt'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { createVM, type VM } from '@ethereumjs/vm'
@@ -17,6 +17,7 @@ export interface CallVmsComponents {
   common: Common
   trieDb: TrieDb
   blockchain: EVMMockBlockchainInterface
+  customPrecompiles: CustomPrecompile[]
 }
 
 /**
@@ -38,7 +39,12 @@ export class CallVms {
   private async create(): Promise<Slot> {
     const trie = await createMPT({ db: this.c.trieDb.scratch(), useKeyHashing: true, valueEncoding: 'view' })
     const sm = new MerkleStateManager({ trie, common: this.c.common, caches: new Caches() })
-    const vm = await createVM({ common: this.c.common.copy(), stateManager: sm, blockchain: this.c.blockchain })
+    const vm = await createVM({
+      common: this.c.common.copy(),
+      stateManager: sm,
+      blockchain: this.c.blockchain,
+      evmOpts: { customPrecompiles: this.c.customPrecompiles },
+    })
     return { vm, sm, root: undefined }
   }
 

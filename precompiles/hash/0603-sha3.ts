@@ -1,0 +1,20 @@
+import { sha3_256 } from '@noble/hashes/sha3.js'
+import { parseAbi, toHex } from 'viem'
+import { decodeCall, encodeResult, perWord, revert } from '../abi.js'
+import type { ParsPrecompile } from '../types.js'
+
+/** ISHA3 at 0x0603: FIPS 202 SHA3-256 (not keccak256), so contracts can map an ML-DSA key to its Session ID. */
+export const ISHA3_ABI = parseAbi(['function sha3_256(bytes data) view returns (bytes32)'])
+
+export const sha3Precompile: ParsPrecompile = {
+  address: '0x0000000000000000000000000000000000000603',
+  name: 'ISHA3',
+  // priced as the SHA-256 precompile (0x02): 60 + 12 per word
+  gas: (input) => 60n + perWord(input.length, 12n),
+  run(input) {
+    const call = decodeCall(ISHA3_ABI, input)
+    if (call === undefined) return revert('ISHA3: malformed call (unknown selector or bad ABI encoding)')
+    const data = call.args[0] as `0x${string}`
+    return encodeResult(ISHA3_ABI, 'sha3_256', toHex(sha3_256(Buffer.from(data.slice(2), 'hex'))))
+  },
+}

@@ -1,0 +1,105 @@
+// The Pars precompiles on a running `parsd --dev`: straight through eth_call, and from a deployed
+// Solidity contract that calls IMLDSA(0x0600) and ISHA3(0x0603) as interfaces.
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
+import { sha3_256 } from '@noble/hashes/sha3.js'
+import { createPublicClient, createWalletClient, decodeFunctionResult, encodeFunctionData, http, toHex, type Address } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { IMLDSA_ABI } from '../../precompiles/index.js'
+import { startNode, type RunningNode } from './helpers/node.js'
+import { compileSolidity, devAccount, parsChain, rpc } from './helpers/rpc.js'
+
+const SOURCE = `
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+interface IMLDSA {
+  function verify(bytes calldata pk, bytes calldata msg, bytes calldata sig) external view returns (bool);
+}
+interface ISHA3 {
+  function sha3_256(bytes calldata data) external view returns (bytes32);
+}
+contract SessionCheck {
+  IMLDSA constant MLDSA = IMLDSA(address(0x0600));
+  ISHA3 constant SHA3 = ISHA3(address(0x0603));
+  event Checked(bytes32 indexed sessionKeyHash, bool valid);
+  /// The Session ID body of a key (SHA3-256 of the ML-DSA public key) and whether it signed msg.
+  function check(bytes calldata pk, bytes calldata msg, bytes calldata sig) external view returns (bytes32 id, bool valid) {
+    return (SHA3.sha3_256(pk), MLDSA.verify(pk, msg, sig));
+  }
+  function record(bytes calldata pk, bytes calldata msg, bytes calldata sig) external returns (bool valid) {
+    valid = MLDSA.verify(pk, msg, sig);
+    emit Checked(SHA3.sha3_256(pk), valid);
+  }
+}
+`
+
+describe('Pars precompiles on parsd --dev', () => {
+  let node: RunningNode
+  const keys = ml_dsa65.keygen(new Uint8Array(32).fill(9))
+  const msg = new TextEncoder().encode('increment()')
+  const sig = ml_dsa65.sign(msg, keys.secretKey)
+
+  beforeAll(async () => {
+    node = await startNode({ blockTime: 0 })
+  })
+  afterAll(async () => {
+    await node?.dispose()
+  })
+
+  it('eth_call to 0x0600 verifies an ML-DSA-65 signature, and says false for a forged one', async () => {
+    const call = async (s: Uint8Array): Promise<boolean> => {
+      const data = encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verify', args: [toHex(keys.publicKey), toHex(msg), toHex(s)] })
+      const out = await rpc<`0x${string}`>(node.url, 'eth_call', [{ to: '0x0000000000000000000000000000000000000600', data }, 'latest'])
+      return decodeFunctionResult({ abi: IMLDSA_ABI, functionName: 'verify', data: out }) as boolean
+    }
+    expect(await call(sig)).toBe(true)
+    const forged = Uint8Array.from(sig)
+    forged[100] ^= 1
+    expect(await call(forged)).toBe(false)
+  })
+
+  it('refusals and malformed input revert with a reason (JSON-RPC code 3)', async () => {
+    const data = encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'sign', args: [toHex(keys.secretKey), toHex(msg)] })
+    const res = await fetch(node.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_call',
+        params: [{ to: '0x0000000000000000000000000000000000000600', data }, 'latest'],
+      }),
+    })
+    const body = (await res.json()) as { error?: { code: number; message: string } }
+    expect(body.error?.code).toBe(3)
+    expect(body.error?.message).toMatch(/secret key in public calldata/)
+  })
+
+  it('a deployed contract calls IMLDSA and ISHA3 through their interfaces, in calls and in transactions', async () => {
+    const { SessionCheck } = compileSolidity(SOURCE)
+    const chain = parsChain(node.url)
+    const account = devAccount(2)
+    const wallet = createWalletClient({ chain, transport: http(node.url), account })
+    const client = createPublicClient({ chain, transport: http(node.url) })
+    const hash = await wallet.deployContract({ abi: SessionCheck!.abi, bytecode: SessionCheck!.bytecode })
+    const address = (await client.waitForTransactionReceipt({ hash })).contractAddress as Address
+    const [id, valid] = (await client.readContract({
+      address,
+      abi: SessionCheck!.abi,
+      functionName: 'check',
+      args: [toHex(keys.publicKey), toHex(msg), toHex(sig)],
+    })) as [string, boolean]
+    expect(id).toBe(toHex(sha3_256(keys.publicKey)))
+    expect(valid).toBe(true)
+    // in a mined transaction: the gas estimate covers the precompile, the event carries the result
+    const tx = await wallet.writeContract({
+      address,
+      abi: SessionCheck!.abi,
+      functionName: 'record',
+      args: [toHex(keys.publicKey), toHex(msg), toHex(sig)],
+    })
+    const receipt = await client.waitForTransactionReceipt({ hash: tx })
+    expect(receipt.status).toBe('success')
+    expect(receipt.logs[0]!.topics[1]).toBe(toHex(sha3_256(keys.publicKey)))
+    expect(BigInt(receipt.logs[0]!.data)).toBe(1n)
+  })
+})
