@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { decodeErrorResult, decodeFunctionResult, encodeFunctionData, parseAbi, toHex, type Hex } from 'viem'
@@ -119,6 +120,45 @@ describe('0x0600 IMLDSA', () => {
       expect(checked).toBeGreaterThan(100)
     })
   }
+
+  it('agrees with the NIST ACVP ML-DSA sigVer vectors of the pure external interface (with contexts)', () => {
+    const dir = join(VECTORS, 'acvp')
+    const promptFile = join(dir, 'ML-DSA-sigVer-FIPS204.prompt.json.gz')
+    if (!existsSync(promptFile)) {
+      console.warn(`skipped: ${promptFile} not found (set PARS_VECTORS)`)
+      return
+    }
+    const read = (f: string): unknown => JSON.parse(gunzipSync(readFileSync(join(dir, f))).toString('utf8'))
+    type Prompt = {
+      testGroups: {
+        tgId: number
+        signatureInterface: string
+        preHash?: string
+        tests: { tcId: number; pk: string; message: string; context: string; signature: string }[]
+      }[]
+    }
+    type Expected = { testGroups: { tgId: number; tests: { tcId: number; testPassed: boolean }[] }[] }
+    const prompt = read('ML-DSA-sigVer-FIPS204.prompt.json.gz') as Prompt
+    const expected = read('ML-DSA-sigVer-FIPS204.expectedResults.json.gz') as Expected
+    const want = new Map<string, boolean>()
+    for (const g of expected.testGroups) for (const t of g.tests) want.set(`${g.tgId}/${t.tcId}`, t.testPassed)
+    let checked = 0
+    for (const g of prompt.testGroups) {
+      // the precompile is FIPS 204 pure ML-DSA over the message; pre-hash and internal (mu) forms are not its interface
+      if (g.signatureInterface !== 'external' || g.preHash !== 'pure') continue
+      for (const t of g.tests) {
+        const r = callVerify(
+          Buffer.from(t.pk, 'hex'),
+          Buffer.from(t.message, 'hex'),
+          Buffer.from(t.signature, 'hex'),
+          Buffer.from(t.context, 'hex'),
+        )
+        expect(r.valid === true, `tg ${g.tgId} tc ${t.tcId}: ${r.reverted ?? String(r.valid)}`).toBe(want.get(`${g.tgId}/${t.tcId}`))
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(45)
+  })
 })
 
 export type { Hex }
