@@ -29,7 +29,7 @@ describe('0x0602 ISLHDSA', () => {
 
   it('wires all 12 parameter sets in FIPS 205 order: right-sized junk is a well-formed call that returns false', () => {
     SLH_DSA_SETS.forEach((s, id) => {
-      const r = callVerify(id, new Uint8Array(s.impl.lengths.publicKey), new Uint8Array(1), new Uint8Array(s.impl.lengths.signature!))
+      const r = callVerify(id, new Uint8Array(s.impl.lengths.publicKey!), new Uint8Array(1), new Uint8Array(s.impl.lengths.signature!))
       expect(r, s.name).toEqual({ valid: false })
     })
     expect(SLH_DSA_SETS.map((s) => s.name)).toEqual([
@@ -52,7 +52,7 @@ describe('0x0602 ISLHDSA', () => {
     expect(callVerify(12, new Uint8Array(32), new Uint8Array(1), new Uint8Array(7856)).reverted).toMatch(/unknown parameter set 12/)
     expect(callVerify(0, new Uint8Array(31), new Uint8Array(1), new Uint8Array(7856)).reverted).toMatch(/public key must be 32 bytes/)
     expect(callVerify(0, new Uint8Array(32), new Uint8Array(1), new Uint8Array(7855)).reverted).toMatch(/signature must be 7856 bytes/)
-    const sign = encodeFunctionData({ abi: ISLHDSA_ABI, functionName: 'sign', args: [0, '0x' + '00'.repeat(64), '0x01'] })
+    const sign = encodeFunctionData({ abi: ISLHDSA_ABI, functionName: 'sign', args: [0, `0x${'00'.repeat(64)}`, '0x01'] })
     const r = execute(slhdsaPrecompile, Buffer.from(sign.slice(2), 'hex'), 10_000_000n)
     expect(decodeErrorResult({ abi: ERROR_ABI, data: toHex(r.returnValue) }).args[0]).toMatch(/secret key in public calldata/)
     expect(execute(slhdsaPrecompile, Uint8Array.of(9, 9, 9, 9, 9), 10_000_000n).exceptionError?.error).toBe('revert')
