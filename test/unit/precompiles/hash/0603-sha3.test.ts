@@ -22,6 +22,7 @@ describe('0x0603 ISHA3', () => {
 
   it('reverts on a malformed call and charges by length', () => {
     expect(execute(sha3Precompile, Uint8Array.of(1, 2), 1_000_000n).exceptionError?.error).toBe('revert')
-    expect(sha3Precompile.gas(new Uint8Array(64))).toBe(60n + 24n)
+    expect(sha3Precompile.gas(new Uint8Array(64))).toBe(3_000n + 60n)
+    expect(sha3Precompile.gas(new Uint8Array(6400))).toBe(3_000n + 6_000n)
   })
 })
