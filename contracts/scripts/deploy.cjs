@@ -1,4 +1,4 @@
-// Deploys the example contracts (ParsToken, then Counter) with Hardhat's own provider.
+// Deploys the example contracts (ParsToken, PostQuantumCheck, then Counter) with Hardhat's own provider.
 //
 //   npm run deploy:example -- --network pars          (PARS_RPC_URL overrides http://127.0.0.1:8545)
 //
@@ -45,6 +45,8 @@ async function main() {
 
   const token = await deploy(provider, deployer, 'ParsToken', ['Pars Token', 'PARS', 1_000_000n * 10n ** 18n])
   console.log(`ParsToken deployed at ${token}`)
+  const pq = await deploy(provider, deployer, 'PostQuantumCheck')
+  console.log(`PostQuantumCheck deployed at ${pq}`)
   const counter = await deploy(provider, deployer, 'Counter')
   console.log(`Counter deployed at ${counter}`)
 }

@@ -10,6 +10,9 @@ import {
   createWalletClient,
   defineChain,
   http,
+  keccak256,
+  toBytes,
+  toHex,
   parseAbi,
   parseEventLogs,
   type Address,
@@ -17,6 +20,9 @@ import {
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
+import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
+import { sha3_256 } from '@noble/hashes/sha3.js'
 import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 
 const run = promisify(execFile)
@@ -53,6 +59,7 @@ function revertOf(err: unknown): ContractFunctionRevertedError | undefined {
 describe('hardhat deploy + viem against a dev node', () => {
   let node: RunningNode | undefined
   let counter: Address
+  let postQuantum: Address
   let publicClient: PublicClient
   const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 })
 
@@ -68,6 +75,9 @@ describe('hardhat deploy + viem against a dev node', () => {
     const match = /0x[0-9a-fA-F]{40}/.exec(lastLine)
     if (!match) throw new Error(`no Counter address on the deploy script's last line:\n${out}`)
     counter = match[0] as Address
+    const pqLine = /PostQuantumCheck deployed at (0x[0-9a-fA-F]{40})/.exec(out)
+    if (!pqLine) throw new Error(`no PostQuantumCheck address in the deploy output:\n${out}`)
+    postQuantum = pqLine[1] as Address
 
     publicClient = createPublicClient({ chain: parsDev(node.url), transport: http(node.url) })
   })
@@ -115,6 +125,56 @@ describe('hardhat deploy + viem against a dev node', () => {
     expect(fetched.map((l) => l.transactionHash)).toEqual([hash])
 
     expect(await publicClient.readContract({ address: counter, abi: counterAbi, functionName: 'number' })).toBe(1n)
+  })
+
+  it('the Hardhat-deployed PostQuantumCheck verifies ML-DSA and SLH-DSA signatures through the precompiles', async () => {
+    const url = node!.url
+    const wallet = createWalletClient({ account, chain: parsDev(url), transport: http(url) })
+    const pqAbi = parseAbi([
+      'function recordMLDSA(bytes pk, bytes32 statement, bytes sig) returns (bytes32)',
+      'function recordSLHDSA(uint8 set, bytes pk, bytes32 statement, bytes sig) returns (bytes32)',
+      'function signedBy(bytes32 id, bytes32 statement) view returns (bool)',
+      'event Signed(bytes32 indexed sessionId, bytes32 indexed statement)',
+    ])
+    const statement = keccak256(toBytes('I, the holder of this key, agree'))
+    // ML-DSA-87, as a Session identity key
+    const mldsa = ml_dsa87.keygen(new Uint8Array(32).fill(4))
+    const sig = ml_dsa87.sign(toBytes(statement), mldsa.secretKey)
+    const hash = await wallet.writeContract({
+      address: postQuantum,
+      abi: pqAbi,
+      functionName: 'recordMLDSA',
+      args: [toHex(mldsa.publicKey), statement, toHex(sig)],
+    })
+    const receipt = await publicClient.waitForTransactionReceipt({ hash })
+    expect(receipt.status).toBe('success')
+    const id = toHex(sha3_256(mldsa.publicKey))
+    expect(parseEventLogs({ abi: pqAbi, logs: receipt.logs })[0]!.args).toEqual({ sessionId: id, statement })
+    expect(await publicClient.readContract({ address: postQuantum, abi: pqAbi, functionName: 'signedBy', args: [id, statement] })).toBe(
+      true,
+    )
+    // a forged signature reverts with the contract's reason
+    const forged = Uint8Array.from(sig)
+    forged[0] ^= 1
+    await expect(
+      publicClient.simulateContract({
+        account,
+        address: postQuantum,
+        abi: pqAbi,
+        functionName: 'recordMLDSA',
+        args: [toHex(mldsa.publicKey), statement, toHex(forged)],
+      }),
+    ).rejects.toThrow(/bad ML-DSA signature/)
+    // SLH-DSA-SHA2-128f (parameter set 2)
+    const slh = slh_dsa_sha2_128f.keygen(new Uint8Array(48).fill(5))
+    const slhSig = slh_dsa_sha2_128f.sign(toBytes(statement), slh.secretKey)
+    const h2 = await wallet.writeContract({
+      address: postQuantum,
+      abi: pqAbi,
+      functionName: 'recordSLHDSA',
+      args: [2, toHex(slh.publicKey), statement, toHex(slhSig)],
+    })
+    expect((await publicClient.waitForTransactionReceipt({ hash: h2 })).status).toBe('success')
   })
 
   it('a reverting eth_call surfaces the reason string', async () => {

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {ParsPrecompiles} from "../precompiles/ParsPrecompiles.sol";
+
+/// @title PostQuantumCheck — an example using each Pars precompile built so far.
+/// @notice Records which Session identities (by SHA3-256 of their ML-DSA key) signed a statement,
+/// and accepts SLH-DSA signatures for keys that prefer hash-based signatures.
+contract PostQuantumCheck {
+    event Signed(bytes32 indexed sessionId, bytes32 indexed statement);
+
+    mapping(bytes32 => mapping(bytes32 => bool)) public signedBy;
+
+    /// @notice Record that the holder of `pk` (ML-DSA) signed `statement`.
+    function recordMLDSA(bytes calldata pk, bytes32 statement, bytes calldata sig) external returns (bytes32 id) {
+        require(ParsPrecompiles.MLDSA.verify(pk, abi.encodePacked(statement), sig), "bad ML-DSA signature");
+        id = ParsPrecompiles.sessionIdOf(pk);
+        signedBy[id][statement] = true;
+        emit Signed(id, statement);
+    }
+
+    /// @notice The same with an SLH-DSA key of parameter set `set` (identified by SHA3-256 of the key).
+    function recordSLHDSA(uint8 set, bytes calldata pk, bytes32 statement, bytes calldata sig) external returns (bytes32 id) {
+        require(ParsPrecompiles.SLHDSA.verify(set, pk, abi.encodePacked(statement), sig), "bad SLH-DSA signature");
+        id = ParsPrecompiles.SHA3.sha3_256(pk);
+        signedBy[id][statement] = true;
+        emit Signed(id, statement);
+    }
+}
