@@ -12,9 +12,18 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { encodeFunctionData, toHex } from 'viem'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const { IMLDSA_ABI, ISLHDSA_ABI, ISHA3_ABI, SLH_DSA_SETS, mldsaPrecompile, slhdsaPrecompile, sha3Precompile, execute } = await import(
-  join(ROOT, 'dist', 'precompiles', 'index.js')
-)
+const {
+  IMLDSA_ABI,
+  ISLHDSA_ABI,
+  ISHA3_ABI,
+  IECIES_ABI,
+  SLH_DSA_SETS,
+  mldsaPrecompile,
+  slhdsaPrecompile,
+  sha3Precompile,
+  eciesPrecompile,
+  execute,
+} = await import(join(ROOT, 'dist', 'precompiles', 'index.js'))
 const { ecrecover } = await import(join(ROOT, 'dist', 'evm', 'crypto.js'))
 
 const MIN_MS = Number(process.env.PARS_BENCH_MS ?? 1500)
@@ -95,6 +104,17 @@ SLH_DSA_SETS.forEach((set, id) => {
   })
   measure(set.name, slhdsaPrecompile, bytes(input))
 })
+measure(
+  'ECIES encrypt 256 B',
+  eciesPrecompile,
+  bytes(
+    encodeFunctionData({
+      abi: IECIES_ABI,
+      functionName: 'encrypt',
+      args: [toHex(secp256k1.getPublicKey(priv, true)), toHex(new Uint8Array(256)), toHex(new Uint8Array(32).fill(9))],
+    }),
+  ),
+)
 measure(
   'SHA3-256 of 1 KiB',
   sha3Precompile,

@@ -551,7 +551,8 @@ async function measureSustained(v, server, accounts, opts, result) {
     }
     if (receipts.size === lastHashes.length) break
     const now = performance.now()
-    if (now - t0 > 120_000) throw new Error(`${server.name}: ${lastHashes.length - receipts.size} senders' last transfers not mined after 120 s`)
+    if (now - t0 > 120_000)
+      throw new Error(`${server.name}: ${lastHashes.length - receipts.size} senders' last transfers not mined after 120 s`)
     const block = Number(await rpc(server.url, 'eth_blockNumber'))
     if (block !== lastBlock) {
       lastBlock = block
@@ -654,15 +655,7 @@ function serverSpecs(opts) {
       available: true,
       runs: [{ label: 'automine', measures: ['reads', 'latency', 'sustained'] }],
       start: () =>
-        startServer('anvil', anvilBinary(), (port) => [
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--accounts',
-          '20',
-          '--silent',
-        ]),
+        startServer('anvil', anvilBinary(), (port) => ['--host', '127.0.0.1', '--port', String(port), '--accounts', '20', '--silent']),
     })
   }
   return specs
@@ -722,10 +715,7 @@ function buildTable(results, opts, meta) {
     check('reads >= 0.7x anvil', readsVs(a, 0.7))
     check('eth_call (same request) >= 3x hardhat node', ge(p?.call?.rps, h?.call?.rps, 3))
     check('eth_call (65536 holders in turn, no answer cache) >= 3x hardhat node', ge(p?.callDistinct?.rps, h?.callDistinct?.rps, 3))
-    check(
-      'send→receipt (block time 0) no slower than anvil (p50)',
-      p?.latency && a?.latency ? p.latency.p50 <= a.latency.p50 : undefined,
-    )
+    check('send→receipt (block time 0) no slower than anvil (p50)', p?.latency && a?.latency ? p.latency.p50 <= a.latency.p50 : undefined)
     check('>= 400 transfers/s sustained', p?.sustained ? p.sustained.tps >= 400 : undefined)
   } else {
     targets.push('- parsd: not available (dist/node/cli/parsd.js missing) — targets not evaluated')

@@ -4,15 +4,18 @@ import { revert } from './abi.js'
 import { sha3Precompile } from './hash/0603-sha3.js'
 import { mldsaPrecompile } from './pq/0600-mldsa.js'
 import { slhdsaPrecompile } from './pq/0602-slhdsa.js'
+import { eciesPrecompile } from './privacy/0701-ecies.js'
 import type { ParsPrecompile } from './types.js'
 
 export type { ParsPrecompile, PrecompileOutcome } from './types.js'
 export { IMLDSA_ABI, mldsaPrecompile } from './pq/0600-mldsa.js'
 export { ISHA3_ABI, sha3Precompile } from './hash/0603-sha3.js'
 export { ISLHDSA_ABI, SLH_DSA_SETS, slhdsaPrecompile } from './pq/0602-slhdsa.js'
+export { IECIES_ABI, eciesPrecompile } from './privacy/0701-ecies.js'
+export { eciesDecrypt, eciesEncrypt, ECIES_INFO } from './privacy/ecies.js'
 
 /** The address table (DESIGN.md §7). More arrive with the rest of the precompile issue. */
-export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [mldsaPrecompile, slhdsaPrecompile, sha3Precompile]
+export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [mldsaPrecompile, slhdsaPrecompile, sha3Precompile, eciesPrecompile]
 
 /**
  * Run a precompile as the EVM sees it: gas first (all of it, or out of gas with nothing done), then

@@ -1,7 +1,8 @@
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js'
 import { encodeFunctionData, toHex } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { IMLDSA_ABI, ISHA3_ABI, ISLHDSA_ABI, PARS_PRECOMPILES, execute } from '../../../precompiles/index.js'
+import { IECIES_ABI, IMLDSA_ABI, ISHA3_ABI, ISLHDSA_ABI, PARS_PRECOMPILES, execute } from '../../../precompiles/index.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
 
 /** A small deterministic PRNG (xorshift32), so a failure names a seed that reproduces it. */
 function rng(seed: number): () => number {
@@ -31,9 +32,24 @@ function seeds(): Uint8Array[] {
   const sig = ml_dsa44.sign(msg, secretKey)
   return [
     bytes(encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verify', args: [toHex(publicKey), toHex(msg), toHex(sig)] })),
-    bytes(encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verifyWithContext', args: [toHex(publicKey), toHex(msg), toHex(sig), '0x01'] })),
-    bytes(encodeFunctionData({ abi: ISLHDSA_ABI, functionName: 'verify', args: [0, toHex(new Uint8Array(32)), '0x01', toHex(new Uint8Array(7856))] })),
+    bytes(
+      encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verifyWithContext', args: [toHex(publicKey), toHex(msg), toHex(sig), '0x01'] }),
+    ),
+    bytes(
+      encodeFunctionData({
+        abi: ISLHDSA_ABI,
+        functionName: 'verify',
+        args: [0, toHex(new Uint8Array(32)), '0x01', toHex(new Uint8Array(7856))],
+      }),
+    ),
     bytes(encodeFunctionData({ abi: ISHA3_ABI, functionName: 'sha3_256', args: ['0x0102'] })),
+    bytes(
+      encodeFunctionData({
+        abi: IECIES_ABI,
+        functionName: 'encrypt',
+        args: [toHex(secp256k1.getPublicKey(new Uint8Array(32).fill(1), true)), '0x0102', toHex(new Uint8Array(32))],
+      }),
+    ),
   ]
 }
 
