@@ -23,6 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { sha3_256 } from '@noble/hashes/sha3.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { eciesDecrypt } from '../../precompiles/index.js'
 import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 
 const run = promisify(execFile)
@@ -135,6 +137,7 @@ describe('hardhat deploy + viem against a dev node', () => {
       'function recordSLHDSA(uint8 set, bytes pk, bytes32 statement, bytes sig) returns (bytes32)',
       'function signedBy(bytes32 id, bytes32 statement) view returns (bool)',
       'event Signed(bytes32 indexed sessionId, bytes32 indexed statement)',
+      'function sealReceipt(bytes recipientKey, bytes32 statement, bytes32 randomness) view returns (bytes)',
     ])
     const statement = keccak256(toBytes('I, the holder of this key, agree'))
     // ML-DSA-87, as a Session identity key
@@ -175,6 +178,15 @@ describe('hardhat deploy + viem against a dev node', () => {
       args: [2, toHex(slh.publicKey), statement, toHex(slhSig)],
     })
     expect((await publicClient.waitForTransactionReceipt({ hash: h2 })).status).toBe('success')
+    // ECIES through the contract, opened off-chain with the recipient's key
+    const recipient = secp256k1.utils.randomSecretKey()
+    const sealed = await publicClient.readContract({
+      address: postQuantum,
+      abi: pqAbi,
+      functionName: 'sealReceipt',
+      args: [toHex(secp256k1.getPublicKey(recipient, true)), statement, keccak256(toBytes('nonce 1'))],
+    })
+    expect(toHex(eciesDecrypt(recipient, toBytes(sealed)))).toBe(statement)
   })
 
   it('a reverting eth_call surfaces the reason string', async () => {

@@ -3,7 +3,8 @@ pragma solidity ^0.8.20;
 
 import {ParsPrecompiles} from "../precompiles/ParsPrecompiles.sol";
 
-/// @title PostQuantumCheck — an example using each Pars precompile built so far.
+/// @title PostQuantumCheck — an example using each Pars precompile built so far (ML-DSA, SLH-DSA,
+/// SHA3-256, ECIES).
 /// @notice Records which Session identities (by SHA3-256 of their ML-DSA key) signed a statement,
 /// and accepts SLH-DSA signatures for keys that prefer hash-based signatures.
 contract PostQuantumCheck {
@@ -25,5 +26,11 @@ contract PostQuantumCheck {
         id = ParsPrecompiles.SHA3.sha3_256(pk);
         signedBy[id][statement] = true;
         emit Signed(id, statement);
+    }
+
+    /// @notice A receipt for `statement`, encrypted to the recorder's secp256k1 key with the caller's
+    /// randomness (public on-chain, see IECIES): readable by that key's holder off-chain.
+    function sealReceipt(bytes calldata recipientKey, bytes32 statement, bytes32 randomness) external view returns (bytes memory) {
+        return ParsPrecompiles.ECIES.encrypt(recipientKey, abi.encodePacked(statement), randomness);
     }
 }
