@@ -275,7 +275,7 @@ export async function createAccessList(
   const exclude = new Set<string>([toHex(req.from ?? new Uint8Array(20))])
   if (req.to !== undefined) exclude.add(toHex(req.to))
   if (result.createdAddress !== undefined) exclude.add(toHex(result.createdAddress.bytes))
-  const precompiles = chain.execution.precompileAddresses(block)
+  const precompiles = chain.execution.precompileAddresses()
   // as geth's access-list tracer: sender, recipient and precompiles are left out as bare addresses
   // (they are warm anyway), but the storage slots a call touches are always listed
   const list = (result.accessList ?? [])

@@ -230,11 +230,10 @@ export class Execution {
     return new MerkleStateManager({ trie, common: this.c.common, ...(opts.caches === true ? { caches: new Caches() } : {}) })
   }
 
-  /** Addresses of the precompiles active at `block` (lowercase hex), excluded from access lists. */
-  precompileAddresses(block: Block): Set<string> {
+  /** Addresses of the precompiles this chain runs (lowercase hex), left out of access lists. */
+  precompileAddresses(): Set<string> {
     const out = new Set<string>()
     for (const addr of this.vm.evm.precompiles.keys()) out.add(`0x${addr}`.toLowerCase())
-    void block
     return out
   }
 

@@ -27,6 +27,30 @@ export function decodeCall(abi: Abi, input: Uint8Array): DecodedCall | undefined
   }
 }
 
+/**
+ * The checks every precompile starts with: a well-formed call of its interface, and none of the
+ * functions that would take a secret key (keyGen, sign, decrypt) — those are refused with a reason.
+ * Returns the decoded call, or the revert to answer with.
+ */
+export function acceptCall(
+  name: string,
+  abi: Abi,
+  input: Uint8Array,
+  refused: Record<string, string> = {},
+): DecodedCall | PrecompileOutcome {
+  const call = decodeCall(abi, input)
+  if (call === undefined) return revert(`${name}: malformed call (unknown selector or bad ABI encoding)`)
+  const instead = refused[call.functionName]
+  if (instead !== undefined) {
+    return revert(`${name}: ${call.functionName} is refused: it would put a secret key in public calldata; ${instead}`)
+  }
+  return call
+}
+
+export function isOutcome(x: DecodedCall | PrecompileOutcome): x is PrecompileOutcome {
+  return 'ok' in x
+}
+
 /** ABI-encode the result of `functionName`. */
 export function encodeResult(abi: Abi, functionName: string, result: unknown): PrecompileOutcome {
   return { ok: true, output: hexToBytes(encodeFunctionResult({ abi, functionName, result } as Parameters<typeof encodeFunctionResult>[0])) }

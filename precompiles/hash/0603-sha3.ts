@@ -1,6 +1,6 @@
 import { sha3_256 } from '@noble/hashes/sha3.js'
 import { parseAbi, toHex } from 'viem'
-import { decodeCall, encodeResult, perWord, revert } from '../abi.js'
+import { acceptCall, encodeResult, isOutcome, perWord } from '../abi.js'
 import type { ParsPrecompile } from '../types.js'
 
 /** ISHA3 at 0x0603: FIPS 202 SHA3-256 (not keccak256), so contracts can map an ML-DSA key to its Session ID. */
@@ -13,8 +13,8 @@ export const sha3Precompile: ParsPrecompile = {
   // small inputs (SHA-256's 60 + 12 per word would be 8x cheaper per second than ecrecover)
   gas: (input) => 3_000n + perWord(input.length, 30n),
   run(input) {
-    const call = decodeCall(ISHA3_ABI, input)
-    if (call === undefined) return revert('ISHA3: malformed call (unknown selector or bad ABI encoding)')
+    const call = acceptCall('ISHA3', ISHA3_ABI, input)
+    if (isOutcome(call)) return call
     const data = call.args[0] as `0x${string}`
     return encodeResult(ISHA3_ABI, 'sha3_256', toHex(sha3_256(Buffer.from(data.slice(2), 'hex'))))
   },

@@ -1,6 +1,6 @@
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { hexToBytes, parseAbi } from 'viem'
-import { decodeCall, encodeResult, perWord, revert } from '../abi.js'
+import { acceptCall, encodeResult, isOutcome, perWord, revert } from '../abi.js'
 import type { ParsPrecompile } from '../types.js'
 
 /** IMLDSA at 0x0600: FIPS 204 ML-DSA (pure) verification, the level chosen by the key's length. */
@@ -51,11 +51,8 @@ export const mldsaPrecompile: ParsPrecompile = {
   name: 'IMLDSA',
   gas,
   run(input) {
-    const call = decodeCall(IMLDSA_ABI, input)
-    if (call === undefined) return revert('IMLDSA: malformed call (unknown selector or bad ABI encoding)')
-    if (call.functionName === 'keyGen' || call.functionName === 'sign') {
-      return revert(`IMLDSA: ${call.functionName} is refused: it would put a secret key in public calldata; sign off-chain`)
-    }
+    const call = acceptCall('IMLDSA', IMLDSA_ABI, input, { keyGen: 'sign off-chain', sign: 'sign off-chain' })
+    if (isOutcome(call)) return call
     const [pkHex, msgHex, sigHex, ctxHex] = call.args as `0x${string}`[]
     const pk = hexToBytes(pkHex!)
     const level = levelOf(pk)

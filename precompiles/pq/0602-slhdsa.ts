@@ -13,7 +13,7 @@ import {
   slh_dsa_shake_256s,
 } from '@noble/post-quantum/slh-dsa.js'
 import { hexToBytes, parseAbi } from 'viem'
-import { decodeCall, encodeResult, perWord, revert } from '../abi.js'
+import { acceptCall, encodeResult, isOutcome, perWord, revert } from '../abi.js'
 import type { ParsPrecompile } from '../types.js'
 
 /** ISLHDSA at 0x0602: FIPS 205 SLH-DSA (pure) verification for the 12 parameter sets. */
@@ -68,11 +68,8 @@ export const slhdsaPrecompile: ParsPrecompile = {
   name: 'ISLHDSA',
   gas,
   run(input) {
-    const call = decodeCall(ISLHDSA_ABI, input)
-    if (call === undefined) return revert('ISLHDSA: malformed call (unknown selector or bad ABI encoding)')
-    if (call.functionName === 'keyGen' || call.functionName === 'sign') {
-      return revert(`ISLHDSA: ${call.functionName} is refused: it would put a secret key in public calldata; sign off-chain`)
-    }
+    const call = acceptCall('ISLHDSA', ISLHDSA_ABI, input, { keyGen: 'sign off-chain', sign: 'sign off-chain' })
+    if (isOutcome(call)) return call
     const [setId, pkHex, msgHex, sigHex] = call.args as [number, `0x${string}`, `0x${string}`, `0x${string}`]
     const set = SLH_DSA_SETS[setId]
     if (set === undefined) return revert(`ISLHDSA: unknown parameter set ${setId} (0..11)`)

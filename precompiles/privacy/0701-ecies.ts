@@ -1,5 +1,5 @@
 import { hexToBytes, parseAbi } from 'viem'
-import { decodeCall, encodeResult, perWord, revert } from '../abi.js'
+import { acceptCall, encodeResult, isOutcome, perWord, revert } from '../abi.js'
 import type { ParsPrecompile } from '../types.js'
 import { eciesEncrypt } from './ecies.js'
 
@@ -18,11 +18,8 @@ export const eciesPrecompile: ParsPrecompile = {
   // two scalar multiplications with noble (about 2.6 ms here; bench:precompiles) + the cipher per word
   gas: (input) => 150_000n + perWord(input.length, 30n),
   run(input) {
-    const call = decodeCall(IECIES_ABI, input)
-    if (call === undefined) return revert('IECIES: malformed call (unknown selector or bad ABI encoding)')
-    if (call.functionName === 'decrypt') {
-      return revert('IECIES: decrypt is refused: it would put a secret key in public calldata; decrypt off-chain')
-    }
+    const call = acceptCall('IECIES', IECIES_ABI, input, { decrypt: 'decrypt off-chain' })
+    if (isOutcome(call)) return call
     const [pkHex, ptHex, rndHex] = call.args as `0x${string}`[]
     const pk = hexToBytes(pkHex!)
     if (pk.length !== 33 && pk.length !== 65) return revert(`IECIES: public key must be 33 or 65 bytes, got ${pk.length}`)
