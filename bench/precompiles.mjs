@@ -17,6 +17,9 @@ const {
   ISLHDSA_ABI,
   ISHA3_ABI,
   IECIES_ABI,
+  IMLKEM_ABI,
+  ML_KEM_LEVELS,
+  mlkemPrecompile,
   SLH_DSA_SETS,
   mldsaPrecompile,
   slhdsaPrecompile,
@@ -78,6 +81,14 @@ for (const [name, impl] of [
     name,
     mldsaPrecompile,
     bytes(encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verify', args: [toHex(publicKey), toHex(msg), toHex(sig)] })),
+  )
+}
+for (const level of ML_KEM_LEVELS) {
+  const { publicKey } = level.impl.keygen(new Uint8Array(64).fill(1))
+  measure(
+    `${level.name} encapsulate`,
+    mlkemPrecompile,
+    bytes(encodeFunctionData({ abi: IMLKEM_ABI, functionName: 'encapsulate', args: [toHex(publicKey)] })),
   )
 }
 // SLH-DSA: a valid SHA2-128f signature, and for every set a well-formed signature of its size (the

@@ -3,32 +3,40 @@ import { createAddressFromString } from '@ethereumjs/util'
 import { revert } from './abi.js'
 import { sha3Precompile } from './hash/0603-sha3.js'
 import { mldsaPrecompile } from './pq/0600-mldsa.js'
+import { mlkemPrecompile } from './pq/0601-mlkem.js'
 import { slhdsaPrecompile } from './pq/0602-slhdsa.js'
 import { eciesPrecompile } from './privacy/0701-ecies.js'
-import type { ParsPrecompile } from './types.js'
+import type { ParsPrecompile, PrecompileContext } from './types.js'
 
-export type { ParsPrecompile, PrecompileOutcome } from './types.js'
+export type { ParsPrecompile, PrecompileContext, PrecompileOutcome } from './types.js'
 export { IMLDSA_ABI, mldsaPrecompile } from './pq/0600-mldsa.js'
+export { IMLKEM_ABI, ML_KEM_LEVELS, mlkemPrecompile, mlkemRandomness } from './pq/0601-mlkem.js'
 export { ISHA3_ABI, sha3Precompile } from './hash/0603-sha3.js'
 export { ISLHDSA_ABI, SLH_DSA_SETS, slhdsaPrecompile } from './pq/0602-slhdsa.js'
 export { IECIES_ABI, eciesPrecompile } from './privacy/0701-ecies.js'
 export { eciesDecrypt, eciesEncrypt, ECIES_INFO } from './privacy/ecies.js'
 
 /** The address table (DESIGN.md §7). More arrive with the rest of the precompile issue. */
-export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [mldsaPrecompile, slhdsaPrecompile, sha3Precompile, eciesPrecompile]
+export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [
+  mldsaPrecompile,
+  mlkemPrecompile,
+  slhdsaPrecompile,
+  sha3Precompile,
+  eciesPrecompile,
+]
 
 /**
  * Run a precompile as the EVM sees it: gas first (all of it, or out of gas with nothing done), then
  * the work; a failure is a revert with a reason, and nothing escapes as an exception.
  */
-export function execute(p: ParsPrecompile, data: Uint8Array, gasLimit: bigint): ExecResult {
+export function execute(p: ParsPrecompile, data: Uint8Array, gasLimit: bigint, ctx: PrecompileContext = EMPTY_CONTEXT): ExecResult {
   const gas = p.gas(data)
   if (gas > gasLimit) {
     return { returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS) }
   }
   let outcome
   try {
-    outcome = p.run(data)
+    outcome = p.run(data, ctx)
   } catch {
     outcome = revert(`${p.name}: internal error`)
   }
@@ -36,10 +44,25 @@ export function execute(p: ParsPrecompile, data: Uint8Array, gasLimit: bigint): 
   return { returnValue: outcome.revert, executionGasUsed: gas, exceptionError: new EVMError(EVMError.errorMessages.REVERT) }
 }
 
+const EMPTY_CONTEXT: PrecompileContext = { blockNumber: 0n, prevRandao: new Uint8Array(32), origin: new Uint8Array(20) }
+
+/** The call's context as EthereumJS's EVM holds it while it runs a message. */
+function contextOf(input: PrecompileInput): PrecompileContext {
+  const evm = input._EVM as unknown as {
+    _block?: { header: { number: bigint; mixHash: Uint8Array } }
+    _tx?: { origin?: { bytes: Uint8Array } }
+  }
+  return {
+    blockNumber: evm._block?.header.number ?? 0n,
+    prevRandao: evm._block?.header.mixHash ?? EMPTY_CONTEXT.prevRandao,
+    origin: evm._tx?.origin?.bytes ?? EMPTY_CONTEXT.origin,
+  }
+}
+
 /** The precompiles in EthereumJS's `customPrecompiles` form. */
 export function ethereumJsPrecompiles(list: readonly ParsPrecompile[] = PARS_PRECOMPILES): CustomPrecompile[] {
   return list.map((p) => ({
     address: createAddressFromString(p.address),
-    function: (input: PrecompileInput): ExecResult => execute(p, input.data, input.gasLimit),
+    function: (input: PrecompileInput): ExecResult => execute(p, input.data, input.gasLimit, contextOf(input)),
   }))
 }

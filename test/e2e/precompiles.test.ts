@@ -4,7 +4,8 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
 import { sha3_256 } from '@noble/hashes/sha3.js'
 import { createPublicClient, createWalletClient, decodeFunctionResult, encodeFunctionData, http, toHex, type Address } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { IMLDSA_ABI } from '../../precompiles/index.js'
+import { IMLDSA_ABI, IMLKEM_ABI, mlkemRandomness } from '../../precompiles/index.js'
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { startNode, type RunningNode } from './helpers/node.js'
 import { compileSolidity, devAccount, parsChain, rpc } from './helpers/rpc.js'
 
@@ -55,6 +56,27 @@ describe('Pars precompiles on parsd --dev', () => {
     const forged = Uint8Array.from(sig)
     forged[100] ^= 1
     expect(await call(forged)).toBe(false)
+  })
+
+  it('eth_call to 0x0601 encapsulates with randomness from the block and origin, as documented', async () => {
+    const kem = ml_kem768.keygen(new Uint8Array(64).fill(3))
+    const from = devAccount(3).address
+    const data = encodeFunctionData({ abi: IMLKEM_ABI, functionName: 'encapsulate', args: [toHex(kem.publicKey)] })
+    const head = await rpc<{ number: `0x${string}`; mixHash: `0x${string}` }>(node.url, 'eth_getBlockByNumber', ['latest', false])
+    const out = await rpc<`0x${string}`>(node.url, 'eth_call', [
+      { from, to: '0x0000000000000000000000000000000000000601', data },
+      head.number,
+    ])
+    const [ct, ss] = decodeFunctionResult({ abi: IMLKEM_ABI, functionName: 'encapsulate', data: out }) as [`0x${string}`, `0x${string}`]
+    // the key's holder gets the same secret
+    expect(toHex(ml_kem768.decapsulate(Buffer.from(ct.slice(2), 'hex'), kem.secretKey))).toBe(ss)
+    // and anyone can recompute it from public data: block number, prevRandao, origin, key
+    const m = mlkemRandomness(kem.publicKey, {
+      blockNumber: BigInt(head.number),
+      prevRandao: Buffer.from(head.mixHash.slice(2), 'hex'),
+      origin: Buffer.from(from.slice(2), 'hex'),
+    })
+    expect(toHex(ml_kem768.encapsulate(kem.publicKey, m).sharedSecret)).toBe(ss)
   })
 
   it('refusals and malformed input revert with a reason (JSON-RPC code 3)', async () => {

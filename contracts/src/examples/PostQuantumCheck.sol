@@ -3,8 +3,8 @@ pragma solidity ^0.8.20;
 
 import {ParsPrecompiles} from "../precompiles/ParsPrecompiles.sol";
 
-/// @title PostQuantumCheck — an example using each Pars precompile built so far (ML-DSA, SLH-DSA,
-/// SHA3-256, ECIES).
+/// @title PostQuantumCheck — an example using each Pars precompile built so far (ML-DSA, ML-KEM,
+/// SLH-DSA, SHA3-256, ECIES).
 /// @notice Records which Session identities (by SHA3-256 of their ML-DSA key) signed a statement,
 /// and accepts SLH-DSA signatures for keys that prefer hash-based signatures.
 contract PostQuantumCheck {
@@ -32,5 +32,13 @@ contract PostQuantumCheck {
     /// randomness (public on-chain, see IECIES): readable by that key's holder off-chain.
     function sealReceipt(bytes calldata recipientKey, bytes32 statement, bytes32 randomness) external view returns (bytes memory) {
         return ParsPrecompiles.ECIES.encrypt(recipientKey, abi.encodePacked(statement), randomness);
+    }
+
+    /// @notice A public ML-KEM encapsulation to `pk` (its secret is public, see IMLKEM): the holder of
+    /// the key can check off-chain that the contract derived the same shared secret.
+    function encapsulateTo(bytes calldata pk) external view returns (bytes memory ct, bytes32 ssHash) {
+        bytes memory ss;
+        (ct, ss) = ParsPrecompiles.MLKEM.encapsulate(pk);
+        ssHash = keccak256(ss);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {IMLDSA} from "./IMLDSA.sol";
+import {IMLKEM} from "./IMLKEM.sol";
 import {ISLHDSA} from "./ISLHDSA.sol";
 import {ISHA3} from "./ISHA3.sol";
 import {IECIES} from "./IECIES.sol";
@@ -9,6 +10,7 @@ import {IECIES} from "./IECIES.sol";
 /// @title ParsPrecompiles — the addresses of the Pars precompiles (docs/precompiles.md).
 library ParsPrecompiles {
     IMLDSA internal constant MLDSA = IMLDSA(address(0x0600));
+    IMLKEM internal constant MLKEM = IMLKEM(address(0x0601));
     ISLHDSA internal constant SLHDSA = ISLHDSA(address(0x0602));
     ISHA3 internal constant SHA3 = ISHA3(address(0x0603));
     IECIES internal constant ECIES = IECIES(address(0x0701));
