@@ -18,6 +18,10 @@ const {
   ISHA3_ABI,
   IECIES_ABI,
   IMLKEM_ABI,
+  IHPKE_ABI,
+  hpkePrecompile,
+  hpkeSuites,
+  executeAsync,
   ML_KEM_LEVELS,
   mlkemPrecompile,
   SLH_DSA_SETS,
@@ -131,6 +135,42 @@ measure(
   sha3Precompile,
   bytes(encodeFunctionData({ abi: ISHA3_ABI, functionName: 'sha3_256', args: [toHex(new Uint8Array(1024))] })),
 )
+
+// HPKE runs asynchronously (WebCrypto): timed over sequential awaited calls
+async function measureAsync(name, precompile, input) {
+  const gas = precompile.gas(input)
+  const first = await executeAsync(precompile, input, 1_000_000_000n)
+  if (first.exceptionError !== undefined) throw new Error(`${name}: the benchmark input reverted`)
+  for (let i = 0; i < 3; i++) await executeAsync(precompile, input, 1_000_000_000n)
+  let n = 0
+  const t0 = performance.now()
+  let t = t0
+  while (t - t0 < MIN_MS) {
+    await executeAsync(precompile, input, 1_000_000_000n)
+    n++
+    t = performance.now()
+  }
+  const ops = (n * 1000) / (t - t0)
+  const ratio = (Number(gas) * ops) / ecGasPerSec
+  const suggested = Math.round(ecGasPerSec / ops / 1000) * 1000
+  rows.push({ name, gas, ops, ratio, suggested })
+  console.log(
+    `${name.padEnd(28)} gas ${String(gas).padStart(9)}  ${ops.toFixed(1).padStart(9)} ops/s  gas/s vs ecrecover ${ratio.toFixed(2)}x  (1.0x at ${suggested})`,
+  )
+}
+{
+  const hpke = hpkePrecompile()
+  for (const [id, s] of hpkeSuites().entries()) {
+    const kp = await s.suite.kem.deriveKeyPair(new Uint8Array(32).fill(1).buffer)
+    const pk = new Uint8Array(await s.suite.kem.serializePublicKey(kp.publicKey))
+    const input = encodeFunctionData({
+      abi: IHPKE_ABI,
+      functionName: 'seal',
+      args: [id, toHex(pk), '0x01', '0x02', toHex(new Uint8Array(256)), toHex(new Uint8Array(s.randomness).fill(3))],
+    })
+    await measureAsync(`HPKE seal 256 B, suite ${id}`, hpke, bytes(input))
+  }
+}
 
 // noble vs liboqs (WASM) for ML-DSA verification
 const oqs = await import('@oqs/liboqs-js')

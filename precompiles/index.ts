@@ -6,7 +6,8 @@ import { mldsaPrecompile } from './pq/0600-mldsa.js'
 import { mlkemPrecompile } from './pq/0601-mlkem.js'
 import { slhdsaPrecompile } from './pq/0602-slhdsa.js'
 import { eciesPrecompile } from './privacy/0701-ecies.js'
-import type { ParsPrecompile, PrecompileContext } from './types.js'
+import type { ParsPrecompile, PrecompileContext, PrecompileOutcome } from './types.js'
+import { hpkePrecompile } from './privacy/0702-hpke.js'
 
 export type { ParsPrecompile, PrecompileContext, PrecompileOutcome } from './types.js'
 export { IMLDSA_ABI, mldsaPrecompile } from './pq/0600-mldsa.js'
@@ -15,6 +16,8 @@ export { ISHA3_ABI, sha3Precompile } from './hash/0603-sha3.js'
 export { ISLHDSA_ABI, SLH_DSA_SETS, slhdsaPrecompile } from './pq/0602-slhdsa.js'
 export { IECIES_ABI, eciesPrecompile } from './privacy/0701-ecies.js'
 export { eciesDecrypt, eciesEncrypt, ECIES_INFO } from './privacy/ecies.js'
+export { IHPKE_ABI, hpkePrecompile } from './privacy/0702-hpke.js'
+export { hpkeOpen, hpkeSeal, hpkeSuites, type HpkeSuite } from './privacy/hpke.js'
 
 /** The address table (DESIGN.md §7). More arrive with the rest of the precompile issue. */
 export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [
@@ -23,25 +26,52 @@ export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [
   slhdsaPrecompile,
   sha3Precompile,
   eciesPrecompile,
+  hpkePrecompile(),
 ]
+
+function toExecResult(p: ParsPrecompile, gas: bigint, outcome: PrecompileOutcome): ExecResult {
+  if (outcome.ok) return { returnValue: outcome.output, executionGasUsed: gas }
+  return { returnValue: outcome.revert, executionGasUsed: gas, exceptionError: new EVMError(EVMError.errorMessages.REVERT) }
+}
+
+function outOfGas(gasLimit: bigint): ExecResult {
+  return { returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS) }
+}
 
 /**
  * Run a precompile as the EVM sees it: gas first (all of it, or out of gas with nothing done), then
- * the work; a failure is a revert with a reason, and nothing escapes as an exception.
+ * the work; a failure is a revert with a reason, and nothing escapes as an exception. For the
+ * precompiles whose work is synchronous; `executeAsync` runs any.
  */
 export function execute(p: ParsPrecompile, data: Uint8Array, gasLimit: bigint, ctx: PrecompileContext = EMPTY_CONTEXT): ExecResult {
   const gas = p.gas(data)
-  if (gas > gasLimit) {
-    return { returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS) }
-  }
-  let outcome
+  if (gas > gasLimit) return outOfGas(gasLimit)
+  let outcome: PrecompileOutcome | Promise<PrecompileOutcome>
   try {
     outcome = p.run(data, ctx)
   } catch {
     outcome = revert(`${p.name}: internal error`)
   }
-  if (outcome.ok) return { returnValue: outcome.output, executionGasUsed: gas }
-  return { returnValue: outcome.revert, executionGasUsed: gas, exceptionError: new EVMError(EVMError.errorMessages.REVERT) }
+  if (outcome instanceof Promise) throw new Error(`${p.name} is asynchronous: use executeAsync`)
+  return toExecResult(p, gas, outcome)
+}
+
+/** As `execute`, for every precompile (HPKE works asynchronously); what the EVM calls. */
+export async function executeAsync(
+  p: ParsPrecompile,
+  data: Uint8Array,
+  gasLimit: bigint,
+  ctx: PrecompileContext = EMPTY_CONTEXT,
+): Promise<ExecResult> {
+  const gas = p.gas(data)
+  if (gas > gasLimit) return outOfGas(gasLimit)
+  let outcome: PrecompileOutcome
+  try {
+    outcome = await p.run(data, ctx)
+  } catch {
+    outcome = revert(`${p.name}: internal error`)
+  }
+  return toExecResult(p, gas, outcome)
 }
 
 const EMPTY_CONTEXT: PrecompileContext = { blockNumber: 0n, prevRandao: new Uint8Array(32), origin: new Uint8Array(20) }
@@ -63,6 +93,6 @@ function contextOf(input: PrecompileInput): PrecompileContext {
 export function ethereumJsPrecompiles(list: readonly ParsPrecompile[] = PARS_PRECOMPILES): CustomPrecompile[] {
   return list.map((p) => ({
     address: createAddressFromString(p.address),
-    function: (input: PrecompileInput): ExecResult => execute(p, input.data, input.gasLimit, contextOf(input)),
+    function: (input: PrecompileInput): Promise<ExecResult> => executeAsync(p, input.data, input.gasLimit, contextOf(input)),
   }))
 }

@@ -19,5 +19,5 @@ export interface ParsPrecompile {
   readonly address: `0x${string}`
   readonly name: string
   gas(input: Uint8Array): bigint
-  run(input: Uint8Array, ctx: PrecompileContext): PrecompileOutcome
+  run(input: Uint8Array, ctx: PrecompileContext): PrecompileOutcome | Promise<PrecompileOutcome>
 }

@@ -24,7 +24,7 @@ import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { sha3_256 } from '@noble/hashes/sha3.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { eciesDecrypt } from '../../precompiles/index.js'
+import { eciesDecrypt, hpkeOpen, hpkeSuites } from '../../precompiles/index.js'
 import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 
 const run = promisify(execFile)
@@ -138,6 +138,7 @@ describe('hardhat deploy + viem against a dev node', () => {
       'function signedBy(bytes32 id, bytes32 statement) view returns (bool)',
       'event Signed(bytes32 indexed sessionId, bytes32 indexed statement)',
       'function sealReceipt(bytes recipientKey, bytes32 statement, bytes32 randomness) view returns (bytes)',
+      'function sealStatement(uint8 suite, bytes recipientKey, bytes32 statement, bytes randomness) view returns (bytes enc, bytes ciphertext)',
     ])
     const statement = keccak256(toBytes('I, the holder of this key, agree'))
     // ML-DSA-87, as a Session identity key
@@ -187,6 +188,26 @@ describe('hardhat deploy + viem against a dev node', () => {
       args: [toHex(secp256k1.getPublicKey(recipient, true)), statement, keccak256(toBytes('nonce 1'))],
     })
     expect(toHex(eciesDecrypt(recipient, toBytes(sealed)))).toBe(statement)
+    // HPKE with X-Wing (suite 1) through the contract, opened off-chain
+    const xwing = hpkeSuites()[1]!
+    const kp = await xwing.suite.kem.deriveKeyPair(new Uint8Array(32).fill(6).buffer)
+    const xpk = new Uint8Array(await xwing.suite.kem.serializePublicKey(kp.publicKey))
+    const xsk = new Uint8Array(await xwing.suite.kem.serializePrivateKey(kp.privateKey))
+    const [enc, ciphertext] = await publicClient.readContract({
+      address: postQuantum,
+      abi: pqAbi,
+      functionName: 'sealStatement',
+      args: [1, toHex(xpk), statement, toHex(new Uint8Array(64).fill(8))],
+    })
+    const opened = await hpkeOpen(
+      xwing,
+      xsk,
+      toBytes(enc),
+      toBytes(ciphertext),
+      new TextEncoder().encode('pars-example'),
+      new Uint8Array(0),
+    )
+    expect(toHex(opened)).toBe(statement)
   })
 
   it('a reverting eth_call surfaces the reason string', async () => {

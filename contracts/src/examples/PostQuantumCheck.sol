@@ -4,7 +4,7 @@ pragma solidity ^0.8.20;
 import {ParsPrecompiles} from "../precompiles/ParsPrecompiles.sol";
 
 /// @title PostQuantumCheck — an example using each Pars precompile built so far (ML-DSA, ML-KEM,
-/// SLH-DSA, SHA3-256, ECIES).
+/// SLH-DSA, SHA3-256, ECIES, HPKE).
 /// @notice Records which Session identities (by SHA3-256 of their ML-DSA key) signed a statement,
 /// and accepts SLH-DSA signatures for keys that prefer hash-based signatures.
 contract PostQuantumCheck {
@@ -40,5 +40,15 @@ contract PostQuantumCheck {
         bytes memory ss;
         (ct, ss) = ParsPrecompiles.MLKEM.encapsulate(pk);
         ssHash = keccak256(ss);
+    }
+
+    /// @notice `statement` sealed with HPKE (suite 0 X25519 or 1 X-Wing) to the recipient's key, with
+    /// the caller's (public) randomness: the recipient opens it off-chain with hpkeOpen.
+    function sealStatement(uint8 suite, bytes calldata recipientKey, bytes32 statement, bytes calldata randomness)
+        external
+        view
+        returns (bytes memory enc, bytes memory ciphertext)
+    {
+        return ParsPrecompiles.HPKE.seal(suite, recipientKey, "pars-example", "", abi.encodePacked(statement), randomness);
     }
 }

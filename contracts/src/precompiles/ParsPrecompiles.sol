@@ -6,6 +6,7 @@ import {IMLKEM} from "./IMLKEM.sol";
 import {ISLHDSA} from "./ISLHDSA.sol";
 import {ISHA3} from "./ISHA3.sol";
 import {IECIES} from "./IECIES.sol";
+import {IHPKE} from "./IHPKE.sol";
 
 /// @title ParsPrecompiles — the addresses of the Pars precompiles (docs/precompiles.md).
 library ParsPrecompiles {
@@ -14,6 +15,7 @@ library ParsPrecompiles {
     ISLHDSA internal constant SLHDSA = ISLHDSA(address(0x0602));
     ISHA3 internal constant SHA3 = ISHA3(address(0x0603));
     IECIES internal constant ECIES = IECIES(address(0x0701));
+    IHPKE internal constant HPKE = IHPKE(address(0x0702));
 
     /// @notice The 32-byte body of the Session ID of an ML-DSA public key (the ID is 0x05 ++ this).
     function sessionIdOf(bytes calldata mldsaPublicKey) internal view returns (bytes32) {
