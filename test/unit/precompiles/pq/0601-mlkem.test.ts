@@ -98,4 +98,65 @@ describe('0x0601 IMLKEM', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(100)
   })
+
+  for (const lv of ['512', '768', '1024'] as const) {
+    it(`Wycheproof ML-KEM-${lv}: keys from seeds, and the off-chain decapsulation of their ciphertexts`, () => {
+      const file = join(VECTORS, 'wycheproof', `mlkem_${lv}_test.json`)
+      if (!existsSync(file)) {
+        console.warn(`skipped: ${file} not found (set PARS_VECTORS)`)
+        return
+      }
+      const level = ML_KEM_LEVELS.find((l) => l.name === `ML-KEM-${lv}`)!
+      type T = { tcId: number; seed: string; ek?: string; c: string; K: string; result: string }
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { testGroups: { tests: T[] }[] }
+      let checked = 0
+      for (const g of data.testGroups) {
+        for (const t of g.tests) {
+          const seed = Buffer.from(t.seed, 'hex')
+          let outcome: { ek: string; K: string } | undefined
+          try {
+            const { publicKey, secretKey } = level.impl.keygen(seed)
+            outcome = { ek: toHex(publicKey).slice(2), K: toHex(level.impl.decapsulate(Buffer.from(t.c, 'hex'), secretKey)).slice(2) }
+          } catch {
+            outcome = undefined
+          }
+          if (t.result === 'valid') {
+            expect(outcome, `tcId ${t.tcId}`).toEqual({ ek: t.ek!.toLowerCase(), K: t.K.toLowerCase() })
+          } else {
+            // a seed or ciphertext of the wrong length is refused outright
+            expect(outcome, `tcId ${t.tcId}`).toBeUndefined()
+          }
+          checked++
+        }
+      }
+      expect(checked).toBeGreaterThan(50)
+    })
+  }
+
+  it('Wycheproof ML-KEM-768 encapsulation: (ek, m) gives (c, K), and a key failing the modulus check reverts in the precompile', () => {
+    const file = join(VECTORS, 'wycheproof', 'mlkem_768_encaps_test.json')
+    if (!existsSync(file)) {
+      console.warn(`skipped: ${file} not found (set PARS_VECTORS)`)
+      return
+    }
+    type T = { tcId: number; m: string; ek: string; c: string; K: string; result: string }
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { testGroups: { tests: T[] }[] }
+    let checked = 0
+    for (const g of data.testGroups) {
+      for (const t of g.tests) {
+        const ek = Buffer.from(t.ek, 'hex')
+        const viaPrecompile = encapsulate(ek)
+        if (t.result === 'valid') {
+          const r = ml_kem768.encapsulate(ek, Buffer.from(t.m, 'hex'))
+          expect(toHex(r.cipherText).slice(2), `tcId ${t.tcId}`).toBe(t.c.toLowerCase())
+          expect(toHex(r.sharedSecret).slice(2), `tcId ${t.tcId}`).toBe(t.K.toLowerCase())
+          expect(viaPrecompile.reverted, `tcId ${t.tcId}`).toBeUndefined()
+        } else {
+          expect(viaPrecompile.reverted, `tcId ${t.tcId}`).toBeDefined()
+        }
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(100)
+  })
 })
