@@ -6,7 +6,9 @@ import { createPublicClient, createWalletClient, decodeFunctionResult, encodeFun
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IMLDSA_ABI, IMLKEM_ABI, mlkemRandomness } from '../../precompiles/index.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
-import { startNode, type RunningNode } from './helpers/node.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 import { compileSolidity, devAccount, parsChain, rpc } from './helpers/rpc.js'
 
 const SOURCE = `
@@ -77,6 +79,49 @@ describe('Pars precompiles on parsd --dev', () => {
       origin: Buffer.from(from.slice(2), 'hex'),
     })
     expect(toHex(ml_kem768.encapsulate(kem.publicKey, m).sharedSecret)).toBe(ss)
+  })
+
+  it('every Wycheproof ML-DSA verify vector through eth_call (one JSON-RPC batch per level)', async () => {
+    const dir = join(process.env['PARS_VECTORS'] ?? join(REPO_ROOT, '..', 'shared', 'vectors'), 'wycheproof')
+    for (const lv of ['44', '65', '87']) {
+      const file = join(dir, `mldsa_${lv}_verify_test.json`)
+      if (!existsSync(file)) {
+        console.warn(`skipped: ${file} not found (set PARS_VECTORS)`)
+        return
+      }
+      type T = { tcId: number; msg: string; sig: string; ctx?: string; result: string }
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { testGroups: { publicKey: string; tests: T[] }[] }
+      const cases = data.testGroups.flatMap((g) => g.tests.map((t) => ({ pk: g.publicKey, t })))
+      const body = cases.map(({ pk, t }, id) => ({
+        jsonrpc: '2.0',
+        id,
+        method: 'eth_call',
+        params: [
+          {
+            to: '0x0000000000000000000000000000000000000600',
+            data:
+              t.ctx === undefined
+                ? encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verify', args: [`0x${pk}`, `0x${t.msg}`, `0x${t.sig}`] })
+                : encodeFunctionData({
+                    abi: IMLDSA_ABI,
+                    functionName: 'verifyWithContext',
+                    args: [`0x${pk}`, `0x${t.msg}`, `0x${t.sig}`, `0x${t.ctx}`],
+                  }),
+          },
+          'latest',
+        ],
+      }))
+      const res = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const answers = (await res.json()) as { id: number; result?: `0x${string}`; error?: { code: number } }[]
+      expect(answers).toHaveLength(cases.length)
+      for (const a of answers) {
+        const { t } = cases[a.id]!
+        // valid: true; invalid: false, or a revert (code 3) for malformed lengths
+        const accepted = a.result !== undefined && BigInt(a.result) === 1n
+        if (a.error !== undefined) expect(a.error.code, `ML-DSA-${lv} tcId ${t.tcId}`).toBe(3)
+        expect(accepted, `ML-DSA-${lv} tcId ${t.tcId}`).toBe(t.result === 'valid')
+      }
+    }
   })
 
   it('refusals and malformed input revert with a reason (JSON-RPC code 3)', async () => {
