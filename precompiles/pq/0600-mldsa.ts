@@ -16,7 +16,7 @@ interface Level {
   impl: typeof ml_dsa44
   publicKey: number
   signature: number
-  /** provisional until `npm run bench:precompiles` calibrates it against ecrecover */
+  /** calibrated by `npm run bench:precompiles` against ecrecover (docs/precompiles.md) */
   gas: bigint
 }
 
