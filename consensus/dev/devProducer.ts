@@ -105,8 +105,8 @@ export class DevProducer implements Startable {
         async (parent) => {
           const baseFee = chain.nextBaseFee()
           const cands = pool.candidates(baseFee)
-          const limit = this.opts.blockTime === 0 ? 1 : Infinity
-          const txs: Iterable<TypedTransaction> = this.opts.blockTime === 0 ? take(cands.txs, limit) : cands.txs
+          // automine (block time 0): one transaction per block
+          const txs: Iterable<TypedTransaction> = this.opts.blockTime === 0 ? take(cands.txs, 1) : cands.txs
           const now = BigInt(Math.floor(Date.now() / 1000))
           return chain.buildOn(parent, {
             timestamp: now > parent.header.timestamp ? now : parent.header.timestamp,

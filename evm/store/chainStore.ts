@@ -173,5 +173,3 @@ export class ChainStore {
     return out
   }
 }
-
-export const EMPTY_BYTES = EMPTY

@@ -280,6 +280,12 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     return q.stateNonce + BigInt(this.executable(q).length)
   }
 
+  /** The nonce a sender's next transaction takes: after its pending ones, never below `stateNonce`. */
+  nextNonce(sender: Uint8Array, stateNonce: bigint): bigint {
+    const pending = this.pendingNonce(sender)
+    return pending !== undefined && pending > stateNonce ? pending : stateNonce
+  }
+
   /**
    * Pending transactions in block order: repeatedly the best effective tip among the senders' next
    * transactions. `skip(tx)` removes the rest of that sender's run (a failed or deferred tx blocks

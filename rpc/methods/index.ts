@@ -107,5 +107,3 @@ export function createMethods(d: RpcDeps): Map<string, RpcHandler> {
   }
   return out
 }
-
-export const METHOD_NAMES = Object.keys(factories)

@@ -9,10 +9,6 @@ export const eth_getTransactionCount: MethodFactory = (d) => async (params) => {
   const tag = params[1] === undefined ? ({ kind: 'tag', tag: 'latest' } as const) : blockTagOrHash(params[1], 1)
   const block = await requireBlock(d, tag)
   const account = await d.chain.reader(block).getAccount(new Address(addr))
-  let nonce = account?.nonce ?? 0n
-  if (tag.kind === 'tag' && tag.tag === 'pending') {
-    const pending = d.pool.pendingNonce(addr)
-    if (pending !== undefined && pending > nonce) nonce = pending
-  }
-  return quantity(nonce)
+  const nonce = account?.nonce ?? 0n
+  return quantity(tag.kind === 'tag' && tag.tag === 'pending' ? d.pool.nextNonce(addr, nonce) : nonce)
 }

@@ -17,12 +17,8 @@ export const eth_sendTransaction: MethodFactory = (d) => async (params) => {
   if (t.chainId !== undefined && t.chainId !== chainId)
     throw new ParsError({ code: 'TX_REJECTED', reason: 'WRONG_CHAIN' }, `invalid chain id: have ${t.chainId}, want ${chainId}`)
   const head = d.chain.head
-  let nonce = t.nonce
-  if (nonce === undefined) {
-    const state = (await d.chain.reader(head).getAccount(new Address(account.address)))?.nonce ?? 0n
-    const pending = d.pool.pendingNonce(account.address)
-    nonce = pending !== undefined && pending > state ? pending : state
-  }
+  const nonce =
+    t.nonce ?? d.pool.nextNonce(account.address, (await d.chain.reader(head).getAccount(new Address(account.address)))?.nonce ?? 0n)
   const gas = t.gas ?? (await estimateGas(d.chain, head, { ...toCallRequest(t), nonce }, undefined, { gasCap: d.limits.gasCap }))
   const txData: Record<string, unknown> = {
     nonce,
