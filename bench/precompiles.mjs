@@ -29,6 +29,9 @@ const {
   slhdsaPrecompile,
   sha3Precompile,
   eciesPrecompile,
+  IRING_ABI,
+  ringPrecompile,
+  ringSign,
   execute,
 } = await import(join(ROOT, 'dist', 'precompiles', 'index.js'))
 const { ecrecover } = await import(join(ROOT, 'dist', 'evm', 'crypto.js'))
@@ -130,6 +133,17 @@ measure(
     }),
   ),
 )
+// ring signatures: the price is per member, so a small and the largest ring
+for (const size of [2, 16, 64]) {
+  const keys = Array.from({ length: size }, (_, i) => keccak_256(Uint8Array.of(100, i)))
+  const ring = keys.map((k) => secp256k1.getPublicKey(k, true))
+  const sig = ringSign(msg, ring, keys[size - 1])
+  measure(
+    `Ring signature, ${size} keys`,
+    ringPrecompile,
+    bytes(encodeFunctionData({ abi: IRING_ABI, functionName: 'verify', args: [toHex(Buffer.concat(ring)), toHex(msg), toHex(sig)] })),
+  )
+}
 measure(
   'SHA3-256 of 1 KiB',
   sha3Precompile,

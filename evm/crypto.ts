@@ -1,22 +1,8 @@
-import { createRequire } from 'node:module'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { ecrecover as nobleEcrecover, setLengthLeft } from '@ethereumjs/util'
+import { nativeSecp256k1 } from '../common/index.js'
 
-interface NativeSecp256k1 {
-  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
-}
-
-/** libsecp256k1 through the `secp256k1` package's prebuilt binding; undefined where it cannot load. */
-function loadNative(): NativeSecp256k1 | undefined {
-  try {
-    // bindings.js is the native module alone; the package's index would fall back to pure JS silently
-    return createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1
-  } catch {
-    return undefined
-  }
-}
-
-const native = loadNative()
+const native = nativeSecp256k1
 
 export const nativeEcrecoverAvailable = native !== undefined
 

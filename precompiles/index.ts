@@ -5,6 +5,7 @@ import { sha3Precompile } from './hash/0603-sha3.js'
 import { mldsaPrecompile } from './pq/0600-mldsa.js'
 import { mlkemPrecompile } from './pq/0601-mlkem.js'
 import { slhdsaPrecompile } from './pq/0602-slhdsa.js'
+import { ringPrecompile } from './privacy/0700-ring.js'
 import { eciesPrecompile } from './privacy/0701-ecies.js'
 import type { ParsPrecompile, PrecompileContext, PrecompileOutcome } from './types.js'
 import { hpkePrecompile } from './privacy/0702-hpke.js'
@@ -14,17 +15,30 @@ export { IMLDSA_ABI, mldsaPrecompile } from './pq/0600-mldsa.js'
 export { IMLKEM_ABI, ML_KEM_LEVELS, mlkemPrecompile, mlkemRandomness } from './pq/0601-mlkem.js'
 export { ISHA3_ABI, sha3Precompile } from './hash/0603-sha3.js'
 export { ISLHDSA_ABI, SLH_DSA_SETS, slhdsaPrecompile } from './pq/0602-slhdsa.js'
+export { IRING_ABI, RING_GAS_BASE, RING_GAS_PER_MEMBER, ringPrecompile } from './privacy/0700-ring.js'
+export {
+  hashToPoint,
+  MAX_RING,
+  MIN_RING,
+  RING_DOMAIN,
+  ringKeyImage,
+  ringSign,
+  ringVerify,
+  splitRing,
+  type RingVerification,
+} from './privacy/ring.js'
 export { IECIES_ABI, eciesPrecompile } from './privacy/0701-ecies.js'
 export { eciesDecrypt, eciesEncrypt, ECIES_INFO } from './privacy/ecies.js'
 export { IHPKE_ABI, hpkePrecompile } from './privacy/0702-hpke.js'
 export { hpkeOpen, hpkeSeal, hpkeSuites, type HpkeSuite } from './privacy/hpke.js'
 
-/** The address table (DESIGN.md §7). More arrive with the rest of the precompile issue. */
+/** The address table (DESIGN.md §7). */
 export const PARS_PRECOMPILES: readonly ParsPrecompile[] = [
   mldsaPrecompile,
   mlkemPrecompile,
   slhdsaPrecompile,
   sha3Precompile,
+  ringPrecompile,
   eciesPrecompile,
   hpkePrecompile(),
 ]

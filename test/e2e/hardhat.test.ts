@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
   BaseError,
+  concatBytes,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
@@ -24,7 +25,8 @@ import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { sha3_256 } from '@noble/hashes/sha3.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { eciesDecrypt, hpkeOpen, hpkeSuites } from '../../precompiles/index.js'
+import { eciesDecrypt, hpkeOpen, hpkeSuites, ringKeyImage, ringSign } from '../../precompiles/index.js'
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 
 const run = promisify(execFile)
@@ -208,6 +210,74 @@ describe('hardhat deploy + viem against a dev node', () => {
       new Uint8Array(0),
     )
     expect(toHex(opened)).toBe(statement)
+  })
+
+  it('the Hardhat-deployed PostQuantumCheck links ring signatures and encapsulates with ML-KEM through the precompiles', async () => {
+    const url = node!.url
+    const wallet = createWalletClient({ account, chain: parsDev(url), transport: http(url) })
+    const abi = parseAbi([
+      'function endorse(bytes ring, bytes32 statement, bytes signature) returns (bytes32)',
+      'function endorsedBy(bytes32 tag) view returns (bool)',
+      'event Endorsed(bytes32 indexed ringHash, bytes32 indexed keyImageHash, bytes32 statement)',
+      'function encapsulateTo(bytes pk) view returns (bytes ct, bytes32 ssHash)',
+    ])
+    const members = Array.from({ length: 6 }, (_, i) => keccak256(toBytes(`member ${i}`), 'bytes'))
+    const ring = members.map((k) => secp256k1.getPublicKey(k, true))
+    const statement = keccak256(toBytes('the bridge is safe'))
+    // what the contract verifies: its own address and the statement
+    const signed = (s: `0x${string}`) => concatBytes([toBytes(postQuantum), toBytes(s)])
+    const sig = ringSign(signed(statement), ring, members[3]!)
+    const hash = await wallet.writeContract({
+      address: postQuantum,
+      abi,
+      functionName: 'endorse',
+      args: [toHex(concatBytes(ring)), statement, toHex(sig)],
+    })
+    const receipt = await publicClient.waitForTransactionReceipt({ hash })
+    expect(receipt.status).toBe('success')
+    const tag = keccak256(ringKeyImage(members[3]!))
+    const [event] = parseEventLogs({ abi, logs: receipt.logs })
+    expect(event!.args).toEqual({ ringHash: keccak256(concatBytes(ring)), keyImageHash: tag, statement })
+    expect(await publicClient.readContract({ address: postQuantum, abi, functionName: 'endorsedBy', args: [tag] })).toBe(true)
+    // the same member again, in a smaller ring: linked by its key image and refused
+    const small = ring.slice(2, 5)
+    await expect(
+      publicClient.simulateContract({
+        account,
+        address: postQuantum,
+        abi,
+        functionName: 'endorse',
+        args: [toHex(concatBytes(small)), statement, toHex(ringSign(signed(statement), small, members[3]!))],
+      }),
+    ).rejects.toThrow(/this key has already endorsed/)
+    // another member of that ring may; a signature over another statement may not pass for this one
+    await expect(
+      publicClient.simulateContract({
+        account,
+        address: postQuantum,
+        abi,
+        functionName: 'endorse',
+        args: [toHex(concatBytes(small)), statement, toHex(ringSign(signed(keccak256(toBytes('other'))), small, members[4]!))],
+      }),
+    ).rejects.toThrow(/bad ring signature/)
+    const ok = await publicClient.simulateContract({
+      account,
+      address: postQuantum,
+      abi,
+      functionName: 'endorse',
+      args: [toHex(concatBytes(small)), statement, toHex(ringSign(signed(statement), small, members[4]!))],
+    })
+    expect(ok.result).toBe(keccak256(ringKeyImage(members[4]!)))
+
+    // ML-KEM-768: the contract's encapsulation opens with the key holder's secret off-chain
+    const kem = ml_kem768.keygen(new Uint8Array(64).fill(9))
+    const [ct, ssHash] = await publicClient.readContract({
+      address: postQuantum,
+      abi,
+      functionName: 'encapsulateTo',
+      args: [toHex(kem.publicKey)],
+    })
+    expect(keccak256(ml_kem768.decapsulate(toBytes(ct), kem.secretKey))).toBe(ssHash)
   })
 
   it('a reverting eth_call surfaces the reason string', async () => {

@@ -3,14 +3,18 @@ pragma solidity ^0.8.20;
 
 import {ParsPrecompiles} from "../precompiles/ParsPrecompiles.sol";
 
-/// @title PostQuantumCheck — an example using each Pars precompile built so far (ML-DSA, ML-KEM,
-/// SLH-DSA, SHA3-256, ECIES, HPKE).
+/// @title PostQuantumCheck — an example using each Pars precompile (ML-DSA, ML-KEM, SLH-DSA,
+/// SHA3-256, linkable ring signatures, ECIES, HPKE).
 /// @notice Records which Session identities (by SHA3-256 of their ML-DSA key) signed a statement,
 /// and accepts SLH-DSA signatures for keys that prefer hash-based signatures.
 contract PostQuantumCheck {
     event Signed(bytes32 indexed sessionId, bytes32 indexed statement);
 
+    event Endorsed(bytes32 indexed ringHash, bytes32 indexed keyImageHash, bytes32 statement);
+
     mapping(bytes32 => mapping(bytes32 => bool)) public signedBy;
+    /// keccak256 of each key image that has endorsed: one endorsement per key, whatever the ring
+    mapping(bytes32 => bool) public endorsedBy;
 
     /// @notice Record that the holder of `pk` (ML-DSA) signed `statement`.
     function recordMLDSA(bytes calldata pk, bytes32 statement, bytes calldata sig) external returns (bytes32 id) {
@@ -26,6 +30,18 @@ contract PostQuantumCheck {
         id = ParsPrecompiles.SHA3.sha3_256(pk);
         signedBy[id][statement] = true;
         emit Signed(id, statement);
+    }
+
+    /// @notice An anonymous endorsement of `statement` by one member of `ring` (their 33-byte
+    /// secp256k1 keys concatenated): the contract learns that some member endorsed, never which,
+    /// and refuses a second endorsement by the same key, even in another ring.
+    function endorse(bytes calldata ring, bytes32 statement, bytes calldata signature) external returns (bytes32 tag) {
+        (bool valid, bytes memory keyImage) = ParsPrecompiles.RING.verify(ring, abi.encodePacked(address(this), statement), signature);
+        require(valid, "bad ring signature");
+        tag = keccak256(keyImage);
+        require(!endorsedBy[tag], "this key has already endorsed");
+        endorsedBy[tag] = true;
+        emit Endorsed(keccak256(ring), tag, statement);
     }
 
     /// @notice A receipt for `statement`, encrypted to the recorder's secp256k1 key with the caller's

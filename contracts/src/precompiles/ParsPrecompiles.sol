@@ -5,6 +5,7 @@ import {IMLDSA} from "./IMLDSA.sol";
 import {IMLKEM} from "./IMLKEM.sol";
 import {ISLHDSA} from "./ISLHDSA.sol";
 import {ISHA3} from "./ISHA3.sol";
+import {IRingSignature} from "./IRingSignature.sol";
 import {IECIES} from "./IECIES.sol";
 import {IHPKE} from "./IHPKE.sol";
 
@@ -14,6 +15,7 @@ library ParsPrecompiles {
     IMLKEM internal constant MLKEM = IMLKEM(address(0x0601));
     ISLHDSA internal constant SLHDSA = ISLHDSA(address(0x0602));
     ISHA3 internal constant SHA3 = ISHA3(address(0x0603));
+    IRingSignature internal constant RING = IRingSignature(address(0x0700));
     IECIES internal constant ECIES = IECIES(address(0x0701));
     IHPKE internal constant HPKE = IHPKE(address(0x0702));
 

@@ -1,7 +1,16 @@
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js'
 import { encodeFunctionData, toHex } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { IECIES_ABI, IMLDSA_ABI, ISHA3_ABI, ISLHDSA_ABI, PARS_PRECOMPILES, executeAsync } from '../../../precompiles/index.js'
+import {
+  IECIES_ABI,
+  IMLDSA_ABI,
+  IRING_ABI,
+  ISHA3_ABI,
+  ISLHDSA_ABI,
+  PARS_PRECOMPILES,
+  executeAsync,
+  ringSign,
+} from '../../../precompiles/index.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 
 /** A small deterministic PRNG (xorshift32), so a failure names a seed that reproduces it. */
@@ -30,7 +39,11 @@ function seeds(): Uint8Array[] {
   const { publicKey, secretKey } = ml_dsa44.keygen(new Uint8Array(32))
   const msg = Uint8Array.of(1, 2, 3)
   const sig = ml_dsa44.sign(msg, secretKey)
+  const ringKeys = [new Uint8Array(32).fill(2), new Uint8Array(32).fill(3), new Uint8Array(32).fill(4)]
+  const ring = ringKeys.map((k) => secp256k1.getPublicKey(k, true))
+  const ringSig = ringSign(msg, ring, ringKeys[1]!)
   return [
+    bytes(encodeFunctionData({ abi: IRING_ABI, functionName: 'verify', args: [toHex(Buffer.concat(ring)), toHex(msg), toHex(ringSig)] })),
     bytes(encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verify', args: [toHex(publicKey), toHex(msg), toHex(sig)] })),
     bytes(
       encodeFunctionData({ abi: IMLDSA_ABI, functionName: 'verifyWithContext', args: [toHex(publicKey), toHex(msg), toHex(sig), '0x01'] }),

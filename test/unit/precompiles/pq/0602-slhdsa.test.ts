@@ -2,6 +2,7 @@ import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { decodeErrorResult, decodeFunctionResult, encodeFunctionData, parseAbi, toHex } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { ISLHDSA_ABI, SLH_DSA_SETS, execute, slhdsaPrecompile } from '../../../../precompiles/index.js'
+import { acvpResults, readAcvp, type SigVerPrompt, type SlhKeyGenGroup } from '../../../helpers/vectors.js'
 
 const ERROR_ABI = parseAbi(['error Error(string)'])
 
@@ -68,5 +69,52 @@ describe('0x0602 ISLHDSA', () => {
     const bogus = input(0)
     bogus[4] = 1 // not a uint8 ABI word
     expect(slhdsaPrecompile.gas(bogus)).toBeLessThan(slhdsaPrecompile.gas(input(0)))
+  })
+
+  it('NIST ACVP SLH-DSA keyGen: the off-chain signer makes the NIST keys, and its signatures verify in the precompile', () => {
+    const data = readAcvp<{ testGroups: SlhKeyGenGroup[] }>('SLH-DSA-keyGen-FIPS205.internalProjection.json.gz')
+    if (data === undefined) return
+    let checked = 0
+    for (const g of data.testGroups) {
+      const id = SLH_DSA_SETS.findIndex((s) => s.name === g.parameterSet)
+      const set = SLH_DSA_SETS[id]!
+      // keygen of the small ("s") sets builds a large top tree (2 s with SHAKE): one vector per set
+      for (const t of g.tests.slice(0, 1)) {
+        const keys = set.impl.keygen(Buffer.from(t.skSeed + t.skPrf + t.pkSeed, 'hex'))
+        expect(toHex(keys.publicKey).slice(2), `${g.parameterSet} tc ${t.tcId}`).toBe(t.pk.toLowerCase())
+        expect(toHex(keys.secretKey).slice(2)).toBe(t.sk.toLowerCase())
+        checked++
+      }
+      // signing is quick with the fast ("f") SHA2 sets (0.1-0.3 s; SHAKE takes 0.5-1.8 s)
+      if (set.name.startsWith('SLH-DSA-SHA2') && set.name.endsWith('f')) {
+        const t = g.tests[0]!
+        const msg = new TextEncoder().encode(`signed under ${set.name}`)
+        const sig = set.impl.sign(msg, Buffer.from(t.sk, 'hex'))
+        expect(callVerify(id, Buffer.from(t.pk, 'hex'), msg, sig).valid, set.name).toBe(true)
+      }
+    }
+    expect(checked).toBe(12)
+  })
+
+  it('NIST ACVP SLH-DSA sigVer through the precompile (pure external interface)', () => {
+    // ../shared/vectors has this file's expected results but not yet its prompt (the inputs)
+    const prompt = readAcvp<SigVerPrompt>('SLH-DSA-sigVer-FIPS205.prompt.json.gz')
+    const expected = readAcvp<{ testGroups: { tgId: number; tests: { tcId: number; testPassed: boolean }[] }[] }>(
+      'SLH-DSA-sigVer-FIPS205.expectedResults.json.gz',
+    )
+    if (prompt === undefined || expected === undefined) return
+    const want = acvpResults(expected)
+    let checked = 0
+    for (const g of prompt.testGroups) {
+      if (g.signatureInterface !== 'external' || g.preHash !== 'pure') continue
+      const id = SLH_DSA_SETS.findIndex((s) => s.name === g.parameterSet)
+      for (const t of g.tests) {
+        if (t.context !== undefined && t.context !== '') continue // the interface has no context argument
+        const r = callVerify(id, Buffer.from(t.pk, 'hex'), Buffer.from(t.message, 'hex'), Buffer.from(t.signature, 'hex'))
+        expect(r.valid === true, `tg ${g.tgId} tc ${t.tcId}`).toBe(want.get(`${g.tgId}/${t.tcId}`)!.testPassed)
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(0)
   })
 })
