@@ -1,2 +1,10 @@
-// session: built in a later issue (see docs/architecture.md).
-export {}
+// session: identities, the post-quantum session protocol and its message format (issue 4). The
+// network (service nodes, swarms, onion requests, the daemon) comes in a later issue.
+export * from './errors.js'
+export * from './crypto/identity.js'
+export * from './crypto/bundle.js'
+export * from './crypto/keystore.js'
+export { RATCHET_DEFAULTS, type RatchetOptions } from './crypto/ratchet.js'
+export { osRandom, type RandomSource } from './crypto/primitives.js'
+export * from './protocol/message.js'
+export * from './session.js'

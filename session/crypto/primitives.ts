@@ -1,0 +1,103 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { sha3_256 } from '@noble/hashes/sha3.js'
+import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js'
+import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
+import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js'
+import { concat, utf8 } from '../../common/index.js'
+import { SessionError } from '../errors.js'
+
+/**
+ * The primitives of the session protocol, each from a well-kept library (noble), in one place so the
+ * protocol code names what it does and the vectors test what it uses.
+ */
+export { concat, equalBytes, utf8 } from '../../common/index.js'
+export { ed25519, ml_dsa87, ml_kem1024, sha3_256, x25519 }
+
+/** A source of randomness; tests inject a seeded one, everything else uses the OS CSPRNG. */
+export type RandomSource = (n: number) => Uint8Array
+export const osRandom: RandomSource = (n) => nobleRandomBytes(n)
+
+export const LENGTHS = {
+  mldsaPublicKey: ml_dsa87.lengths.publicKey!,
+  mldsaSignature: ml_dsa87.lengths.signature!,
+  mlkemPublicKey: ml_kem1024.lengths.publicKey!,
+  mlkemCipherText: ml_kem1024.lengths.cipherText!,
+  x25519: 32,
+  ed25519PublicKey: 32,
+  ed25519Signature: 64,
+} as const
+
+/** HKDF-SHA256 (RFC 5869). */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array {
+  return hkdf(sha256, ikm, salt, info, length)
+}
+
+/** HKDF-SHA256 with a text label as info. */
+export function kdf(ikm: Uint8Array, salt: Uint8Array | undefined, label: string, length: number): Uint8Array {
+  return hkdfSha256(ikm, salt, utf8.encode(label), length)
+}
+
+export const NONCE_BYTES = 24
+export const TAG_BYTES = 16
+
+/** XChaCha20-Poly1305 with a random 24-byte nonce, prepended: nonce ‖ ciphertext ‖ tag. */
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, random: RandomSource): Uint8Array {
+  const nonce = random(NONCE_BYTES)
+  return concat(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext))
+}
+
+/** Open what `seal` made; undefined if the key, the data or the associated data is wrong. */
+export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) return undefined
+  try {
+    return xchacha20poly1305(key, sealed.subarray(0, NONCE_BYTES), aad).decrypt(sealed.subarray(NONCE_BYTES))
+  } catch {
+    return undefined
+  }
+}
+
+/** Ed25519 verification, strict RFC 8032 (canonical encodings only, not ZIP 215's relaxed rules). */
+export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+/** X25519 agreement; a low-order peer key (an all-zero result) is refused. */
+export function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  try {
+    return x25519.getSharedSecret(secretKey, publicKey)
+  } catch (e) {
+    throw new SessionError('MALFORMED', 'X25519 agreement with a low-order or invalid public key', { cause: e })
+  }
+}
+
+/** A fresh X25519 key pair from the random source. */
+export function x25519KeyPair(random: RandomSource): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  const secretKey = random(32)
+  return { secretKey, publicKey: x25519.getPublicKey(secretKey) }
+}
+
+/** A fresh ML-KEM-1024 key pair from the random source. */
+export function mlkemKeyPair(random: RandomSource): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  return ml_kem1024.keygen(random(64))
+}
+
+/** ML-KEM-1024 encapsulation with randomness from the source. */
+export function encapsulate(publicKey: Uint8Array, random: RandomSource): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  try {
+    return ml_kem1024.encapsulate(publicKey, random(32))
+  } catch (e) {
+    throw new SessionError('MALFORMED', 'not an ML-KEM-1024 public key', { cause: e })
+  }
+}
+
+export function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  if (cipherText.length !== LENGTHS.mlkemCipherText) throw new SessionError('MALFORMED', 'ML-KEM-1024 ciphertext of the wrong length')
+  return ml_kem1024.decapsulate(cipherText, secretKey)
+}
