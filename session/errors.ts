@@ -13,6 +13,7 @@ import { ParsError } from '../common/index.js'
  * - TOO_MANY_SKIPPED: a message further ahead than the bounded store of skipped keys allows
  * - UNKNOWN_PREKEY: a handshake to a prekey we no longer hold
  * - WRONG_PASSPHRASE: the keystore did not open with this passphrase (nothing was changed)
+ * - BAD_PASSPHRASE: a passphrase that cannot protect a keystore (empty, or a duress passphrase equal to it)
  * - NO_IDENTITY / IDENTITY_EXISTS: keystore file absent, or present where a new one would overwrite it
  */
 export type SessionErrorCode =
@@ -27,6 +28,7 @@ export type SessionErrorCode =
   | 'TOO_MANY_SKIPPED'
   | 'UNKNOWN_PREKEY'
   | 'WRONG_PASSPHRASE'
+  | 'BAD_PASSPHRASE'
   | 'NO_IDENTITY'
   | 'IDENTITY_EXISTS'
 

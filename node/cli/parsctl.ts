@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { VERSION } from '../version.js'
+import { CliError } from './cliError.js'
+import type { IdentityCommand, IdentityFlags } from './sessionIdentity.js'
 
 const HELP = `parsctl ${VERSION} — control client for a Pars node
 
@@ -10,12 +12,39 @@ Usage:
   parsctl [--rpc URL] balance ADDRESS  balance in wei and PARS
   parsctl [--rpc URL] tx HASH          a transaction and its receipt (JSON)
 
+Session identity (offline: these read and write the datadir's keystore, never the node):
+  parsctl session identity create [--datadir DIR] [--passphrase-file F] [--duress-passphrase-file F]
+      a new identity; prints its Session ID on the last line
+  parsctl session identity show [--datadir DIR] [--passphrase-file F]
+      the Session ID, its pars://session/ link, and the link as a QR code
+  parsctl session identity export-phrase [--datadir DIR] [--passphrase-file F]
+      the 24-word recovery phrase, on one line
+  parsctl session identity restore --phrase-file F [--datadir DIR] [--passphrase-file F] [--duress-passphrase-file F]
+      the identity of a recovery phrase; prints its Session ID on the last line
+
 Flags:
-  --rpc URL    JSON-RPC endpoint (default: http://127.0.0.1:8545, or $PARS_RPC)
-  --help       show this help
+  --rpc URL                       JSON-RPC endpoint (default: http://127.0.0.1:8545, or $PARS_RPC)
+  --datadir DIR                   the identity lives in DIR/session/identity.json (default: ~/.pars, as parsd)
+  --passphrase-file FILE          the keystore passphrase (one trailing newline is ignored); without it parsctl
+                                  asks without echo in a terminal (twice for a new identity), or reads one line
+                                  of stdin. An empty passphrase is refused
+  --duress-passphrase-file FILE   a second passphrase: unlocking with it erases the identity and answers with a
+                                  new, empty one, as if nothing happened
+  --phrase-file FILE              the 24 words to restore (case and spacing do not matter)
+  --help                          show this help
 `
 
-class CliError extends Error {}
+/** Which flags each command takes (--help aside). */
+const COMMAND_FLAGS: Record<string, readonly string[]> = {
+  status: ['rpc'],
+  block: ['rpc'],
+  balance: ['rpc'],
+  tx: ['rpc'],
+  'session identity create': ['datadir', 'passphrase-file', 'duress-passphrase-file'],
+  'session identity show': ['datadir', 'passphrase-file'],
+  'session identity export-phrase': ['datadir', 'passphrase-file'],
+  'session identity restore': ['datadir', 'passphrase-file', 'duress-passphrase-file', 'phrase-file'],
+}
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   let res: Response
@@ -40,13 +69,53 @@ function formatPars(wei: bigint): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: process.argv.slice(2),
-    options: { rpc: { type: 'string' }, help: { type: 'boolean' } },
-    allowPositionals: true,
-  })
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        rpc: { type: 'string' },
+        datadir: { type: 'string' },
+        'passphrase-file': { type: 'string' },
+        'duress-passphrase-file': { type: 'string' },
+        'phrase-file': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      allowPositionals: true,
+    })
+  } catch (e) {
+    // node's parseArgs: "Unknown option '--x'. To specify a positional argument ..." -> its first sentence
+    throw new CliError(`${(e instanceof Error ? e.message : String(e)).split('. ')[0]!.replace(/\.$/, '')} (see parsctl --help)`)
+  }
+  const { values, positionals } = parsed
   if (values.help === true || positionals.length === 0) {
     process.stdout.write(HELP)
+    return
+  }
+  const command = positionals[0] === 'session' ? positionals.slice(0, 3).join(' ') : positionals[0]!
+  const allowed = COMMAND_FLAGS[command]
+  if (allowed === undefined) {
+    if (positionals[0] === 'session') {
+      throw new CliError(
+        `unknown command ${JSON.stringify(command)}: parsctl session identity create|show|export-phrase|restore (see parsctl --help)`,
+      )
+    }
+    throw new CliError(`unknown command ${JSON.stringify(command)} (see parsctl --help)`)
+  }
+  for (const [flag, value] of Object.entries(values)) {
+    if (value !== undefined && flag !== 'help' && !allowed.includes(flag))
+      throw new CliError(`--${flag} does not apply to \`parsctl ${command}\``)
+  }
+  if (positionals[0] === 'session') {
+    if (positionals.length > 3) throw new CliError(`unexpected argument ${JSON.stringify(positionals[3])} (see parsctl --help)`)
+    // the session library loads only for these commands
+    const { runIdentityCommand } = await import('./sessionIdentity.js')
+    const flags: IdentityFlags = {}
+    if (values.datadir !== undefined) flags.datadir = values.datadir
+    if (values['passphrase-file'] !== undefined) flags.passphraseFile = values['passphrase-file']
+    if (values['duress-passphrase-file'] !== undefined) flags.duressPassphraseFile = values['duress-passphrase-file']
+    if (values['phrase-file'] !== undefined) flags.phraseFile = values['phrase-file']
+    await runIdentityCommand(positionals[2] as IdentityCommand, flags)
     return
   }
   const url = values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545'

@@ -193,7 +193,9 @@ async function writeKeystore(
   const duressSalt = random(16)
   let duressSealed: Uint8Array
   if (duressPassphrase !== undefined) {
-    if (duressPassphrase === passphrase) throw new SessionError('WRONG_PASSPHRASE', 'the duress passphrase must differ from the passphrase')
+    if (duressPassphrase.normalize('NFKC') === passphrase.normalize('NFKC')) {
+      throw new SessionError('BAD_PASSPHRASE', 'the duress passphrase must differ from the passphrase')
+    }
     const dk = await deriveKey(duressPassphrase, duressSalt, params)
     const marker = new Uint8Array(DURESS_PAYLOAD_BYTES)
     marker.set(utf8.encode(DURESS_MARKER))
@@ -224,13 +226,14 @@ export async function createKeystore(
   passphrase: string,
   options: KeystoreOptions & { phrase?: string; duressPassphrase?: string } = {},
 ): Promise<UnlockedIdentity> {
+  const random = options.random ?? osRandom
+  const phrase = normalizePhrase(options.phrase ?? generatePhrase(random))
   if (keystoreExists(datadir)) {
     throw new SessionError('IDENTITY_EXISTS', `${keystorePath(datadir)} already holds an identity; use another --datadir to keep both`)
   }
-  if (passphrase.length === 0) throw new SessionError('WRONG_PASSPHRASE', 'the passphrase must not be empty')
-  const random = options.random ?? osRandom
+  if (passphrase.length === 0) throw new SessionError('BAD_PASSPHRASE', 'the passphrase must not be empty')
   const now = options.now ?? Math.floor(Date.now() / 1000)
-  const u = newIdentity(options.phrase ?? generatePhrase(random), now, random)
+  const u = newIdentity(phrase, now, random)
   await writeKeystore(datadir, u, passphrase, options.duressPassphrase, options.scrypt ?? DEFAULT_SCRYPT, random)
   return u
 }

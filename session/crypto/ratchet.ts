@@ -257,9 +257,10 @@ export function ratchetDecrypt<T = Uint8Array>(
   /** checks the plaintext before the state moves on; what it throws refuses the message */
   accept: (plaintext: Uint8Array) => T = (p) => p as T,
 ): T {
-  const id = bytesToHex(sha3_256(concat(header, body)))
+  // the sealed header is unique per message (random nonce, and a tag over the header)
+  const id = bytesToHex(sha3_256(header))
   if (state.seen.includes(id)) throw new SessionError('DUPLICATE', 'this message was already received')
-  const s = cloneState(state)
+  const s = workingCopy(state)
   const result = accept(decryptOn(s, header, body, random, now))
   s.seen.push(id)
   if (s.seen.length > SEEN_LIMIT) s.seen.splice(0, s.seen.length - SEEN_LIMIT)
@@ -379,9 +380,13 @@ function dhRatchet(s: RatchetState, h: RatchetHeader, random: RandomSource, now:
   s.nhks = r2.nhk
 }
 
-/** A deep copy (every byte array copied), so a failed decryption can be thrown away. */
-export function cloneState(s: RatchetState): RatchetState {
-  return structuredClone(s)
+/**
+ * A copy a decryption can work on and throw away: byte arrays are never changed in place by
+ * decryption (only replaced), so copying the containers it changes is enough. `seen` is shared: it
+ * grows only after a message has opened.
+ */
+function workingCopy(s: RatchetState): RatchetState {
+  return { ...s, skipped: [...s.skipped], kemOurs: [...s.kemOurs], sendKem: { ...s.sendKem } }
 }
 
 const STATE_VERSION = 1
