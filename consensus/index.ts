@@ -1,1 +1,6 @@
 export * from './dev/devProducer.js'
+export * from './snowball/params.js'
+export * from './snowball/snowball.js'
+export * from './validators.js'
+export * from './proposer/schedule.js'
+export * from './engine/engine.js'

@@ -1,0 +1,475 @@
+import type { Logger } from '../../common/index.js'
+import { proposerSchedule, windowOf } from '../proposer/schedule.js'
+import type { SnowParams } from '../snowball/params.js'
+import { Snowball } from '../snowball/snowball.js'
+import type { RandomInt, ValidatorSet } from '../validators.js'
+
+/** What consensus needs to know of a block. */
+export interface ConsensusBlock {
+  id: string
+  height: number
+  parentId: string
+  proposer: string
+  /** ms since the epoch, set by the proposer */
+  timestamp: number
+}
+
+/** The chain as consensus drives it (node/ adapts the EVM chain to this; the simulator has its own). */
+export interface EngineChain<B extends ConsensusBlock> {
+  /** the last final block */
+  head(): B
+  /** the id of the final block at `height`, if this node has it */
+  finalizedAt(height: number): string | undefined
+  /** a final block by id (served to peers catching up) */
+  getBlock(id: string): B | undefined
+  /** re-execute and check a proposed block (signature, state and receipts roots): false = invalid */
+  verify(block: B): MaybePromise<boolean>
+  /** build this validator's block on `parent`; undefined when there is nothing to include */
+  build(parent: B, timestamp: number): MaybePromise<B | undefined>
+  /** make `block` final (it was verified) */
+  finalize(block: B): MaybePromise<void>
+}
+
+/** The chain may answer at once (the simulator) or later (the EVM); the engine takes either. */
+export type MaybePromise<T> = T | Promise<T>
+
+/** Run `then` with the value now if there is one, else when the promise settles (rejection: `onError`). */
+function settle<T>(v: MaybePromise<T>, then: (t: T) => void, onError: (e: unknown) => void): void {
+  if (v instanceof Promise) v.then(then, onError)
+  else then(v)
+}
+
+/**
+ * Consensus messages. Queries push the asker's preferred block (Avalanche's PushQuery) so the asked
+ * learn candidates from polls as well as from gossip; replies carry the replier's preferred (or, for
+ * a height it has passed, final) block id at the asked height.
+ */
+export type ConsensusMessage<B> =
+  | { type: 'propose'; block: B }
+  | { type: 'query'; reqId: number; height: number; block?: B }
+  | { type: 'reply'; reqId: number; height: number; vote?: string }
+  | { type: 'get'; id: string }
+  | { type: 'block'; block: B }
+
+export interface EngineTransport<B> {
+  send(to: string, msg: ConsensusMessage<B>): void
+  broadcast(msg: ConsensusMessage<B>): void
+}
+
+export interface EngineClock {
+  now(): number
+  /** run `fn` after `ms`; returns a cancel function */
+  setTimer(ms: number, fn: () => void): () => void
+}
+
+export interface EngineTiming {
+  /** a proposer window (Snowman++): the i-th scheduled proposer may propose i windows after the parent */
+  window: number
+  /** the least time between a block and its parent (the block time) */
+  blockTime: number
+  /** how long a poll waits for replies before it counts what it has */
+  queryTimeout: number
+  /** how far ahead of a validator's clock a block timestamp may be */
+  maxSkew: number
+}
+
+export const DEFAULT_TIMING: EngineTiming = { window: 1000, blockTime: 400, queryTimeout: 500, maxSkew: 2000 }
+
+export interface EngineEvents<B> {
+  finalized?(block: B): void
+  /** a peer sent something invalid: the network scores it down */
+  misbehaviour?(peer: string, reason: string): void
+  /** one proposer signed two different blocks at one height: evidence */
+  equivocation?(proposer: string, a: B, b: B): void
+}
+
+export interface EngineComponents<B extends ConsensusBlock> {
+  self: string
+  validators: ValidatorSet
+  params: SnowParams
+  chain: EngineChain<B>
+  transport: EngineTransport<B>
+  clock: EngineClock
+  randomInt: RandomInt
+  timing?: Partial<EngineTiming>
+  logger?: Logger
+  events?: EngineEvents<B>
+}
+
+interface Poll {
+  reqId: number
+  asked: Set<string>
+  answered: Set<string>
+  votes: Map<string, number>
+  cancel: () => void
+}
+
+/** Per-validator responsiveness (downtime tracking): polls it was asked in, and answered. */
+export interface Responsiveness {
+  asked: number
+  answered: number
+}
+
+const MAX_FUTURE = 64
+
+/**
+ * Snowman consensus for one chain, one height at a time: the candidates at the next height (blocks
+ * on the last final block, each verified by re-execution before it can be preferred) are decided by
+ * a Snowball instance fed by repeated stake-weighted polls of k validators. A block final here is
+ * never reverted. Heights are not pipelined: a proposer builds on a final block only, which costs
+ * a few milliseconds of polling per block on a LAN and keeps the engine simple; see
+ * docs/consensus.md.
+ */
+export class SnowmanEngine<B extends ConsensusBlock> {
+  private readonly timing: EngineTiming
+  private running = false
+  private height = 0
+  private parent!: B
+  /** when this node learned the parent was final (local clock) */
+  private parentFinalAt = 0
+  private readonly candidates = new Map<string, B>()
+  private readonly invalid = new Set<string>()
+  /** blocks being re-executed, with the callbacks waiting for the outcome */
+  private readonly verifying = new Map<string, (() => void)[]>()
+  /** one block per proposer per height: a second is equivocation */
+  private readonly byProposer = new Map<string, B>()
+  private snowball: Snowball | undefined
+  private poll: Poll | undefined
+  private nextReqId = 1
+  private behind = false
+  private finalizing = false
+  private proposeTimer: (() => void) | undefined
+  private pollTimer: (() => void) | undefined
+  /** blocks for heights above ours, kept until we get there */
+  private readonly future = new Map<string, B>()
+  readonly responsiveness = new Map<string, Responsiveness>()
+  /** polls run for each decided height, for the queries-per-decision figure */
+  readonly pollsPerDecision: number[] = []
+
+  constructor(private readonly c: EngineComponents<B>) {
+    this.timing = { ...DEFAULT_TIMING, ...c.timing }
+  }
+
+  get currentHeight(): number {
+    return this.height
+  }
+
+  get preference(): string | undefined {
+    return this.snowball?.preference
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.advance(this.c.chain.head())
+  }
+
+  stop(): void {
+    this.running = false
+    this.proposeTimer?.()
+    this.pollTimer?.()
+    this.poll?.cancel()
+    this.poll = undefined
+  }
+
+  /** Transactions arrived: a scheduled proposer with nothing to include may now build. */
+  poke(): void {
+    if (this.running && this.proposeTimer === undefined && this.candidates.size === 0) this.scheduleProposal()
+  }
+
+  /** Every consensus message from the network enters here, judged in one place. */
+  handle(from: string, msg: ConsensusMessage<B>): void {
+    if (!this.running) return
+    switch (msg.type) {
+      case 'propose':
+      case 'block':
+        if (!this.wellFormed(msg.block)) return this.c.events?.misbehaviour?.(from, 'malformed block')
+        this.receive(msg.block, from)
+        return
+      case 'query': {
+        if (!Number.isSafeInteger(msg.reqId) || !Number.isSafeInteger(msg.height) || msg.height < 0) {
+          return this.c.events?.misbehaviour?.(from, 'malformed query')
+        }
+        if (msg.block !== undefined) {
+          if (!this.wellFormed(msg.block) || msg.block.height !== msg.height)
+            return this.c.events?.misbehaviour?.(from, 'malformed query block')
+          this.receive(msg.block, from)
+        }
+        this.answer(from, msg.reqId, msg.height, msg.block?.id)
+        return
+      }
+      case 'reply':
+        if (!Number.isSafeInteger(msg.reqId) || (msg.vote !== undefined && typeof msg.vote !== 'string')) {
+          return this.c.events?.misbehaviour?.(from, 'malformed reply')
+        }
+        this.onReply(from, msg.reqId, msg.height, msg.vote)
+        return
+      case 'get': {
+        if (typeof msg.id !== 'string') return this.c.events?.misbehaviour?.(from, 'malformed get')
+        const b = this.candidates.get(msg.id) ?? this.c.chain.getBlock(msg.id)
+        if (b !== undefined) this.c.transport.send(from, { type: 'block', block: b })
+        return
+      }
+      default:
+        this.c.events?.misbehaviour?.(from, 'unknown message type')
+    }
+  }
+
+  private wellFormed(b: unknown): b is B {
+    if (typeof b !== 'object' || b === null) return false
+    const x = b as Partial<ConsensusBlock>
+    return (
+      typeof x.id === 'string' &&
+      typeof x.parentId === 'string' &&
+      typeof x.proposer === 'string' &&
+      Number.isSafeInteger(x.height) &&
+      x.height! > 0 &&
+      Number.isFinite(x.timestamp)
+    )
+  }
+
+  // --- heights -------------------------------------------------------------------------------------
+
+  private advance(head: B): void {
+    this.parent = head
+    this.height = head.height + 1
+    this.parentFinalAt = this.c.clock.now()
+    this.candidates.clear()
+    this.invalid.clear()
+    this.verifying.clear()
+    this.byProposer.clear()
+    this.snowball = undefined
+    this.poll?.cancel()
+    this.poll = undefined
+    this.pollTimer?.()
+    this.pollTimer = undefined
+    this.proposeTimer?.()
+    this.proposeTimer = undefined
+    this.behind = false
+    this.scheduleProposal()
+    // blocks that arrived early
+    for (const [id, b] of this.future) {
+      if (b.height <= head.height) this.future.delete(id)
+      else if (b.height === this.height) {
+        this.future.delete(id)
+        this.receive(b, b.proposer)
+      }
+    }
+  }
+
+  private scheduleProposal(): void {
+    const schedule = proposerSchedule(this.c.validators, this.parent.id, this.height)
+    const slot = windowOf(schedule, this.c.self)
+    if (slot === undefined) return
+    const at = Math.max(
+      this.parent.timestamp + this.timing.blockTime + slot * this.timing.window,
+      this.parentFinalAt + slot * this.timing.window,
+    )
+    const height = this.height
+    this.proposeTimer = this.c.clock.setTimer(Math.max(0, at - this.c.clock.now()), () => {
+      this.proposeTimer = undefined
+      this.propose(height)
+    })
+  }
+
+  private propose(height: number): void {
+    // a later window does not propose when an earlier proposer's block is already here
+    if (!this.running || height !== this.height || this.candidates.size > 0) return
+    settle(
+      this.c.chain.build(this.parent, Math.max(this.c.clock.now(), this.parent.timestamp + this.timing.blockTime)),
+      (block) => {
+        if (block === undefined || !this.running || height !== this.height) return
+        this.c.transport.broadcast({ type: 'propose', block })
+        this.receive(block, this.c.self)
+      },
+      (e) => this.c.logger?.warn('building a block failed', { error: String(e) }),
+    )
+  }
+
+  // --- candidates ----------------------------------------------------------------------------------
+
+  private receive(block: B, from: string): void {
+    if (block.height > this.height) {
+      // ahead of us: keep a few, and find out what we missed
+      if (this.future.size < MAX_FUTURE) this.future.set(block.id, block)
+      this.fallBehind()
+      return
+    }
+    if (block.height < this.height || block.parentId !== this.parent.id) return
+    if (this.candidates.has(block.id) || this.invalid.has(block.id) || this.verifying.has(block.id)) return
+    const schedule = proposerSchedule(this.c.validators, this.parent.id, this.height)
+    const slot = windowOf(schedule, block.proposer)
+    if (slot === undefined) {
+      this.invalid.add(block.id)
+      return this.c.events?.misbehaviour?.(from, `block ${block.id} from ${block.proposer}, not a scheduled proposer at ${block.height}`)
+    }
+    if (
+      block.timestamp < this.parent.timestamp + this.timing.blockTime + slot * this.timing.window - this.timing.maxSkew ||
+      block.timestamp > this.c.clock.now() + this.timing.maxSkew
+    ) {
+      this.invalid.add(block.id)
+      return this.c.events?.misbehaviour?.(from, `block ${block.id} outside its proposer window`)
+    }
+    const earlier = this.byProposer.get(block.proposer)
+    if (earlier !== undefined && earlier.id !== block.id) this.c.events?.equivocation?.(block.proposer, earlier, block)
+    else this.byProposer.set(block.proposer, block)
+    const height = this.height
+    const waiting: (() => void)[] = []
+    this.verifying.set(block.id, waiting)
+    const done = (ok: boolean): void => {
+      if (this.verifying.get(block.id) === waiting) this.verifying.delete(block.id)
+      if (this.running && height === this.height) {
+        if (!ok) {
+          this.invalid.add(block.id)
+          this.c.events?.misbehaviour?.(from, `block ${block.id} does not verify`)
+        } else {
+          this.candidates.set(block.id, block)
+          if (this.snowball === undefined) this.snowball = new Snowball(this.c.params, block.id)
+          else this.snowball.add(block.id)
+          this.proposeTimer?.()
+          this.proposeTimer = undefined
+          this.schedulePoll()
+        }
+      }
+      for (const w of waiting) w()
+    }
+    let result: MaybePromise<boolean>
+    try {
+      result = this.c.chain.verify(block)
+    } catch {
+      result = false
+    }
+    settle(result, done, () => done(false))
+  }
+
+  private fallBehind(): void {
+    if (this.behind) return
+    this.behind = true
+    this.schedulePoll()
+  }
+
+  // --- polls ---------------------------------------------------------------------------------------
+
+  private schedulePoll(): void {
+    if (this.poll !== undefined || this.pollTimer !== undefined || this.finalizing) return
+    if (this.snowball === undefined && !this.behind) return
+    this.pollTimer = this.c.clock.setTimer(0, () => {
+      this.pollTimer = undefined
+      this.startPoll()
+    })
+  }
+
+  private startPoll(): void {
+    if (!this.running || this.poll !== undefined || this.finalizing) return
+    const sampled = this.c.validators.sample(this.c.params.k, this.c.randomInt)
+    const reqId = this.nextReqId++
+    const height = this.height
+    const poll: Poll = { reqId, asked: new Set(), answered: new Set(), votes: new Map(), cancel: () => undefined }
+    this.poll = poll
+    const pref = this.snowball === undefined ? undefined : this.candidates.get(this.snowball.preference)
+    for (const v of sampled) {
+      poll.asked.add(v.id)
+      const r = this.responsiveness.get(v.id) ?? { asked: 0, answered: 0 }
+      r.asked++
+      this.responsiveness.set(v.id, r)
+    }
+    poll.cancel = this.c.clock.setTimer(this.timing.queryTimeout, () => this.concludePoll(poll))
+    for (const v of sampled) {
+      if (v.id === this.c.self) this.onReply(this.c.self, reqId, height, this.snowball?.preference)
+      else this.c.transport.send(v.id, { type: 'query', reqId, height, ...(pref !== undefined ? { block: pref } : {}) })
+    }
+  }
+
+  private onReply(from: string, reqId: number, height: number, vote: string | undefined): void {
+    const poll = this.poll
+    if (poll === undefined || poll.reqId !== reqId || height !== this.height) return
+    if (!poll.asked.has(from) || poll.answered.has(from)) return
+    poll.answered.add(from)
+    const r = this.responsiveness.get(from)
+    if (r !== undefined) r.answered++
+    if (vote !== undefined) {
+      if (this.candidates.has(vote)) poll.votes.set(vote, (poll.votes.get(vote) ?? 0) + 1)
+      else if (!this.invalid.has(vote) && !this.verifying.has(vote)) this.c.transport.send(from, { type: 'get', id: vote })
+    }
+    if (poll.answered.size === poll.asked.size || this.decided(poll)) this.concludePoll(poll)
+  }
+
+  /**
+   * Early termination (as avalanchego's polls do): the poll's outcome cannot change any more —
+   * a block has alphaConfidence votes, or no block can reach alphaPreference with the answers
+   * still outstanding. Crashed validators then cost nothing but the missing votes, not a timeout.
+   */
+  private decided(poll: Poll): boolean {
+    let most = 0
+    for (const n of poll.votes.values()) if (n > most) most = n
+    if (most >= this.c.params.alphaConfidence) return true
+    const outstanding = poll.asked.size - poll.answered.size
+    return most + outstanding < this.c.params.alphaPreference
+  }
+
+  private concludePoll(poll: Poll): void {
+    if (this.poll !== poll) return
+    poll.cancel()
+    this.poll = undefined
+    const sb = this.snowball
+    if (sb !== undefined) {
+      sb.recordPoll(poll.votes)
+      if (sb.finalized) {
+        this.finalize(this.candidates.get(sb.preference)!, sb.polls)
+        return
+      }
+    }
+    this.schedulePoll()
+  }
+
+  private finalize(block: B, polls: number): void {
+    this.finalizing = true
+    const done = (): void => {
+      this.finalizing = false
+      if (!this.running) return
+      this.pollsPerDecision.push(polls)
+      this.c.events?.finalized?.(block)
+      this.advance(block)
+    }
+    let result: MaybePromise<void>
+    try {
+      result = this.c.chain.finalize(block)
+    } catch (e) {
+      result = Promise.reject(e)
+    }
+    settle(result, done, (e) => {
+      // a block this node verified failed to commit: stop rather than carry on from a state it lacks
+      this.finalizing = false
+      this.c.logger?.error('committing a final block failed; consensus stops', { error: String(e) })
+      this.stop()
+    })
+  }
+
+  // --- answers -------------------------------------------------------------------------------------
+
+  private answer(to: string, reqId: number, height: number, pushed: string | undefined): void {
+    if (height < this.height) {
+      const vote = this.c.chain.finalizedAt(height)
+      this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
+      return
+    }
+    if (height > this.height) {
+      this.fallBehind()
+      this.c.transport.send(to, { type: 'reply', reqId, height })
+      return
+    }
+    // let the pushed block's verification settle, so a fresh candidate can count in this answer
+    const pending = pushed === undefined ? undefined : this.verifying.get(pushed)
+    if (pending !== undefined) {
+      pending.push(() => this.answer(to, reqId, height, undefined))
+      return
+    }
+    if (height !== this.height) {
+      const vote = this.c.chain.finalizedAt(height)
+      this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
+      return
+    }
+    const vote = this.snowball?.preference
+    this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
+  }
+}
