@@ -248,6 +248,17 @@ export function ratchetEncrypt(s: RatchetState, plaintext: Uint8Array, random: R
  * Decrypt one message. Throws DECRYPT_FAILED (no key opens it), DUPLICATE (already received) or
  * TOO_MANY_SKIPPED; on any error the state is as it was.
  */
+/** A Set beside each state's `seen` list (which is what serializes), so the replay check is O(1). */
+const seenSets = new WeakMap<string[], Set<string>>()
+function seenSet(s: RatchetState): Set<string> {
+  let set = seenSets.get(s.seen)
+  if (set === undefined) {
+    set = new Set(s.seen)
+    seenSets.set(s.seen, set)
+  }
+  return set
+}
+
 export function ratchetDecrypt<T = Uint8Array>(
   state: RatchetState,
   header: Uint8Array,
@@ -259,11 +270,13 @@ export function ratchetDecrypt<T = Uint8Array>(
 ): T {
   // the sealed header is unique per message (random nonce, and a tag over the header)
   const id = bytesToHex(sha3_256(header))
-  if (state.seen.includes(id)) throw new SessionError('DUPLICATE', 'this message was already received')
+  if (seenSet(state).has(id)) throw new SessionError('DUPLICATE', 'this message was already received')
   const s = workingCopy(state)
   const result = accept(decryptOn(s, header, body, random, now))
+  const set = seenSet(s)
   s.seen.push(id)
-  if (s.seen.length > SEEN_LIMIT) s.seen.splice(0, s.seen.length - SEEN_LIMIT)
+  set.add(id)
+  if (s.seen.length > SEEN_LIMIT) for (const old of s.seen.splice(0, s.seen.length - SEEN_LIMIT)) set.delete(old)
   Object.assign(state, s)
   return result
 }
