@@ -14,6 +14,13 @@ import type { StoredReceipt } from './types.js'
 
 export type ChainErrorType = { code: 'NO_GENESIS' } | { code: 'GENESIS_MISMATCH' } | { code: 'CORRUPT_DATABASE'; reason: string }
 
+/** A block executed on the head and checked, not yet committed. */
+export interface PreparedBlock {
+  block: Block
+  receipts: StoredReceipt[]
+  stateOps: BuiltBlock['stateOps']
+}
+
 export interface NewHeadEvent {
   block: Block
   receipts: StoredReceipt[]
@@ -175,6 +182,45 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   buildOn(parent: Block, opts: Omit<Parameters<Execution['build']>[0], 'parent'>): Promise<BuiltBlock> {
     return this.execution.build({ ...opts, parent })
+  }
+
+  /**
+   * Build a block on the head without committing it (a validator's proposal): the VM is put back on
+   * the head's state, and the result waits for consensus in `commitPrepared`.
+   */
+  async buildPrepared(opts: Omit<Parameters<Execution['build']>[0], 'parent'>): Promise<BuiltBlock> {
+    return this.lock.run(async () => {
+      try {
+        return await this.execution.build({ ...opts, parent: this._head })
+      } finally {
+        await this.execution.resetTo(this._head.header.stateRoot)
+      }
+    })
+  }
+
+  /**
+   * Re-execute a proposed block on the head and check it (header, state root, receipts root, gas,
+   * bloom) without committing: throws INVALID_BLOCK, or returns what `commitPrepared` needs.
+   */
+  async prepareBlock(block: Block): Promise<PreparedBlock> {
+    return this.lock.run(async () => {
+      try {
+        const { receipts, stateOps } = await this.execution.execute(block, this._head)
+        return { block, receipts, stateOps }
+      } finally {
+        await this.execution.resetTo(this._head.header.stateRoot)
+      }
+    })
+  }
+
+  /** Commit a block prepared on the current head (consensus decided it). */
+  async commitPrepared(p: PreparedBlock, final: boolean): Promise<void> {
+    return this.lock.run(async () => {
+      if (!equalBytes(p.block.header.parentHash, this._head.hash())) {
+        throw new ParsError({ code: 'CORRUPT_DATABASE', reason: 'prepared block does not extend the head' }, 'prepared block does not extend the head')
+      }
+      await this.commit(p.block, p.receipts, p.stateOps, final)
+    })
   }
 
   /** Execute and commit a block from elsewhere (import, sync). It must extend the head. */

@@ -2,8 +2,23 @@ import { mkdir, readFile, access, constants, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Address } from '@ethereumjs/util'
 import { ParsError, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
-import { DevProducer } from '../consensus/index.js'
+import { randomInt } from 'node:crypto'
+import { createTxFromRLP } from '@ethereumjs/tx'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import {
+  consensusFromGenesis,
+  decodeConsensusMessage,
+  DevProducer,
+  encodeConsensusMessage,
+  EvmEngineChain,
+  parseValidatorKeyFile,
+  SnowmanEngine,
+  type ConsensusConfig,
+  type NetBlock,
+} from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
+import { loadNodeKey, P2PHost } from './p2p/host.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   CallCache,
   Filters,
@@ -20,7 +35,23 @@ import { VERSION } from './version.js'
 import { getAddress } from 'viem'
 
 export type NodeErrorType =
-  { code: 'DATADIR_UNUSABLE'; path: string } | { code: 'DATADIR_LOCKED'; path: string } | { code: 'GENESIS_UNREADABLE'; path: string }
+  | { code: 'DATADIR_UNUSABLE'; path: string }
+  | { code: 'DATADIR_LOCKED'; path: string }
+  | { code: 'GENESIS_UNREADABLE'; path: string }
+  | { code: 'NOT_A_VALIDATOR'; path: string }
+
+/** The gossip topics of a chain. */
+export function topicsOf(chainId: bigint): { blocks: string; txs: string } {
+  return { blocks: `/pars/${chainId}/blocks/1`, txs: `/pars/${chainId}/txs/1` }
+}
+
+/** A validator network's parts, as ParsNode holds them. */
+interface Network {
+  host: P2PHost
+  engine: SnowmanEngine<NetBlock>
+  config: ConsensusConfig
+  validator: boolean
+}
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
 export const DOMAIN_RPC_CODES: Record<string, RpcErrorName> = {
@@ -141,6 +172,7 @@ export class ParsNode implements Startable {
     readonly rpc: RpcServer,
     private readonly producer: DevProducer | undefined,
     private readonly devAccounts: readonly DevAccount[] | undefined,
+    private readonly network: Network | undefined,
   ) {}
 
   static async create(opts: NodeOptions, logger: Logger): Promise<ParsNode> {
@@ -161,6 +193,7 @@ export class ParsNode implements Startable {
         },
       })
       const filters = new Filters({ chain, pool, logger: logger.child('filters') })
+      const network = opts.dev ? undefined : await ParsNode.createNetwork(opts, kv, chain, pool, logger)
       const deps: RpcDeps = {
         chain,
         pool,
@@ -170,10 +203,11 @@ export class ParsNode implements Startable {
         clientVersion: `Pars/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`,
         limits: { ...defaultRpcLimits, gasCap: opts.rpcGasCap, logsMaxRange: opts.rpcLogsRange },
         suggestedTip: SUGGESTED_TIP,
-        network: { peerCount: () => 0, listening: () => true },
+        network: { peerCount: () => network?.host.peerCount() ?? 0, listening: () => true },
         syncing: () => false,
       }
       if (devAccounts !== undefined) deps.devAccounts = devAccounts
+      if (network !== undefined) deps.consensus = ParsNode.consensusInfo(network, chain)
       const producer = opts.dev
         ? new DevProducer(
             { chain, pool, logger: logger.child('producer') },
@@ -191,10 +225,158 @@ export class ParsNode implements Startable {
         maxBatch: opts.rpcBatchLimit,
         domainCodes: DOMAIN_RPC_CODES,
       })
-      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer, devAccounts)
+      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer, devAccounts, network)
     } catch (e) {
       await kv.close()
       throw e
+    }
+  }
+
+  /**
+   * A chain whose genesis names validators runs Snow consensus over libp2p: this node is validator i
+   * when --validator is given and its key matches the genesis, and a follower otherwise.
+   */
+  private static async createNetwork(
+    opts: NodeOptions,
+    kv: KVStore,
+    chain: Chain,
+    pool: TxPool,
+    logger: Logger,
+  ): Promise<Network | undefined> {
+    const config = consensusFromGenesis(await Chain.storedGenesis(kv))
+    if (config === undefined) return undefined
+    const privateKey = await loadNodeKey(opts.datadir)
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    let self: { peerId: string; key: ReturnType<typeof parseValidatorKeyFile>; address: Uint8Array } | undefined
+    if (opts.validator) {
+      const path = opts.validatorKey ?? join(opts.datadir, 'validator.key')
+      let text: string
+      try {
+        text = await readFile(path, 'utf8')
+      } catch (e) {
+        throw new ParsError({ code: 'NOT_A_VALIDATOR', path }, `--validator: the validator key ${path} cannot be read: ${errorMessage(e)}`)
+      }
+      const key = parseValidatorKeyFile(text, path)
+      const entry = config.validators.find((v) => v.peerId === peerId)
+      if (entry === undefined) {
+        throw new ParsError(
+          { code: 'NOT_A_VALIDATOR', path },
+          `--validator: this node (peer id ${peerId}, from ${join(opts.datadir, 'node.key')}) is not in the genesis validator set`,
+        )
+      }
+      if (toHex(entry.keys.ed25519) !== toHex(key.ed25519.publicKey) || toHex(entry.keys.mldsa) !== toHex(key.mldsa.publicKey)) {
+        throw new ParsError({ code: 'NOT_A_VALIDATOR', path }, `--validator: ${path} is not the key the genesis lists for ${peerId}`)
+      }
+      self = { peerId, key, address: entry.address }
+    }
+    const topics = topicsOf(chain.chainId)
+    const host = new P2PHost({
+      privateKey,
+      listen: [`/ip4/${opts.p2pAddr}/tcp/${opts.p2pPort}`],
+      bootstrap: opts.bootstrap,
+      mdns: opts.mdns,
+      topics: [topics.blocks, topics.txs],
+      logger: logger.child('p2p'),
+    })
+    const engineChain = await EvmEngineChain.create({
+      chain,
+      pool,
+      logger: logger.child('consensus'),
+      validators: config.validators,
+      ...(self ? { self } : {}),
+    })
+    const engineLogger = logger.child('snowman')
+    const engine = new SnowmanEngine<NetBlock>({
+      self: peerId,
+      validators: config.set,
+      params: config.params,
+      chain: engineChain,
+      transport: {
+        send: (to, m) => host.send(to, encodeConsensusMessage(m)),
+        broadcast: (m) => host.publish(topics.blocks, encodeConsensusMessage(m)),
+      },
+      clock: {
+        now: () => Date.now(),
+        setTimer: (ms, fn) => {
+          const t = setTimeout(fn, ms)
+          return () => clearTimeout(t)
+        },
+      },
+      randomInt: (n) => randomInt(n),
+      timing: config.timing,
+      logger: engineLogger,
+      events: {
+        misbehaviour: (peer, reason) => host.penalize(peer, reason),
+        equivocation: (proposer, a, b) =>
+          engineLogger.warn('equivocation: two blocks from one proposer at one height', { proposer, height: a.height, a: a.id, b: b.id }),
+      },
+    })
+    // peer input is judged here: what does not decode costs the sender score
+    host.onFrame((from, bytes) => {
+      let m
+      try {
+        m = decodeConsensusMessage(bytes)
+      } catch (e) {
+        host.penalize(from, errorMessage(e))
+        return
+      }
+      engine.handle(from, m)
+    })
+    host.onGossip(topics.blocks, (from, bytes) => {
+      try {
+        engine.handle(from, decodeConsensusMessage(bytes))
+        return TopicValidatorResult.Accept
+      } catch {
+        return TopicValidatorResult.Reject
+      }
+    })
+    host.onGossip(topics.txs, (_from, bytes) => {
+      let tx
+      try {
+        tx = createTxFromRLP(bytes, { common: chain.common })
+        if (!tx.isSigned() || !tx.verifySignature()) return TopicValidatorResult.Reject
+      } catch {
+        return TopicValidatorResult.Reject
+      }
+      // known, stale or unaffordable here is not the sender's fault: pass it on only if we took it
+      pool.add(tx).then(
+        () => engine.poke(),
+        () => undefined,
+      )
+      return TopicValidatorResult.Accept
+    })
+    pool.on('added', (tx) => {
+      host.publish(topics.txs, tx.serialize())
+      engine.poke()
+    })
+    return { host, engine, config, validator: self !== undefined }
+  }
+
+  private static consensusInfo(n: Network, chain: Chain): NonNullable<RpcDeps['consensus']> {
+    return {
+      status: () => ({
+        mode: n.validator ? 'validator' : 'follower',
+        peerId: n.host.peerId,
+        height: chain.head.header.number,
+        finalizedHeight: chain.finalized.header.number,
+        peers: n.host.peerCount(),
+        validators: n.config.set.size,
+        params: n.config.params,
+      }),
+      validators: () => {
+        const connected = new Set(n.host.peers())
+        return n.config.validators.map((v) => {
+          const r = n.engine.responsiveness.get(v.peerId)
+          return {
+            peerId: v.peerId,
+            address: getAddress(toHex(v.address)),
+            stake: v.stake,
+            connected: connected.has(v.peerId) || v.peerId === n.host.peerId,
+            asked: r?.asked ?? 0,
+            answered: r?.answered ?? 0,
+          }
+        })
+      },
     }
   }
 
@@ -214,6 +396,13 @@ export class ParsNode implements Startable {
     if (this.producer !== undefined) {
       await this.producer.start()
       this.logger.info('dev validator producing blocks', { blockTime: this.producer.blockTime })
+    } else if (this.network !== undefined) {
+      await this.network.host.start()
+      this.network.engine.start()
+      this.logger.info(this.network.validator ? 'validator: taking part in consensus' : 'following the validator network', {
+        validators: this.network.config.set.size,
+        params: this.network.config.params,
+      })
     } else {
       this.logger.info('no validator key: following the chain, making no blocks')
     }
@@ -222,6 +411,8 @@ export class ParsNode implements Startable {
   async stop(): Promise<void> {
     await this.rpc.stop()
     await this.producer?.stop()
+    this.network?.engine.stop()
+    await this.network?.host.stop()
     await this.filters.stop()
     await this.kv.close()
     this.logger.info('stopped')

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ParsError, isLogLevel, type LogLevel } from '../common/index.js'
 
@@ -23,6 +24,18 @@ export interface NodeOptions {
   blockTime: number
   logLevel: LogLevel
   coinbase?: string
+  p2pAddr: string
+  p2pPort: number
+  bootstrap: string[]
+  mdns: boolean
+  validator: boolean
+  validatorKey?: string
+}
+
+export interface TestnetOptions {
+  validators: number
+  out: string
+  basePort: number
 }
 
 /** Every flag of `parsd`, its default and its help line, in one table (the help text is built from it). */
@@ -40,6 +53,15 @@ export const FLAGS = {
   'block-time': { type: 'string', default: '400', help: 'ms between blocks while transactions are pending; 0 = one block per transaction' },
   coinbase: { type: 'string', default: '0x0000000000000000000000000000000000000000', help: 'fee recipient of blocks this node makes' },
   'log-level': { type: 'string', default: 'info', help: 'error, warn, info, debug or trace' },
+  'p2p-addr': { type: 'string', default: '0.0.0.0', help: 'libp2p listen address (validator networks)' },
+  'p2p-port': { type: 'string', default: '9000', help: 'libp2p TCP port' },
+  bootstrap: { type: 'string', default: 'none', help: 'peers to join: multiaddrs with /p2p/<peer id>, comma separated' },
+  mdns: { type: 'boolean', default: false, help: 'find peers on the LAN with mDNS' },
+  validator: { type: 'boolean', default: false, help: 'take part in consensus with --validator-key' },
+  'validator-key': { type: 'string', default: 'DATADIR/validator.key', help: 'hybrid ML-DSA-65 + Ed25519 block-signing key file' },
+  validators: { type: 'string', default: '4', help: 'testnet init: how many validators' },
+  out: { type: 'string', default: '(required)', help: 'testnet init: directory to write node-0 .. node-N-1 into' },
+  'base-port': { type: 'string', default: '8545', help: 'testnet init: RPC port of node-0 (node i: P+i; p2p P+100+i)' },
   help: { type: 'boolean', default: false, help: 'show this help' },
   version: { type: 'boolean', default: false, help: 'print the version' },
 } as const
@@ -55,6 +77,10 @@ export function helpText(version: string): string {
     '  parsd import FILE.rlp [--datadir DIR]      import a geth-style RLP chain export',
     '  parsd export FILE.rlp [--datadir DIR]      write the chain as RLP',
     '  parsd dumpgenesis [--datadir DIR]          print the genesis a datadir was initialised with',
+    '  parsd testnet init --validators N --out DIR [--base-port P]',
+    '                                             write N validator datadirs; then `parsd --datadir DIR/node-i`',
+    '',
+    'A datadir may hold parsd.json: flags (as {"rpc-port": "8546", ...}) used when not given on the command line.',
     '',
     'Flags:',
   ]
@@ -78,9 +104,38 @@ function expandHome(p: string): string {
 }
 
 export interface ParsedCommand {
-  command: 'run' | 'init' | 'import' | 'export' | 'dumpgenesis' | 'help' | 'version'
+  command: 'run' | 'init' | 'import' | 'export' | 'dumpgenesis' | 'testnet-init' | 'help' | 'version'
   file?: string
   options: NodeOptions
+  testnet?: TestnetOptions
+}
+
+/** The flags file a datadir may hold (testnet init writes one per node). */
+export const DATADIR_CONFIG = 'parsd.json'
+
+/** Flags from DATADIR/parsd.json, for those not given on the command line; relative paths are the datadir's. */
+function datadirDefaults(datadir: string): Record<string, string | boolean> {
+  const path = join(datadir, DATADIR_CONFIG)
+  if (!existsSync(path)) return {}
+  let j: unknown
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (e) {
+    throw new ParsError({ code: 'BAD_OPTION', option: path }, `${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (typeof j !== 'object' || j === null || Array.isArray(j))
+    throw new ParsError({ code: 'BAD_OPTION', option: path }, `${path} must be a JSON object of flags`)
+  const out: Record<string, string | boolean> = {}
+  for (const [k, v] of Object.entries(j)) {
+    const f = (FLAGS as Record<string, { type: string }>)[k]
+    if (f === undefined || k === 'datadir')
+      throw new ParsError({ code: 'BAD_OPTION', option: k }, `${path}: unknown flag ${JSON.stringify(k)}`)
+    if (f.type === 'boolean' ? typeof v !== 'boolean' : typeof v !== 'string') {
+      throw new ParsError({ code: 'BAD_OPTION', option: k }, `${path}: ${k} must be a ${f.type}`)
+    }
+    out[k] = (k === 'genesis' || k === 'validator-key') && !isAbsolute(v as string) ? join(datadir, v as string) : (v as string | boolean)
+  }
+  return out
 }
 
 /** Parse `parsd` arguments. Throws a BAD_OPTION ParsError naming the flag. */
@@ -95,18 +150,28 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
     const m = /'(--?[\w-]+)/.exec(msg)
     throw new ParsError({ code: 'BAD_OPTION', option: m?.[1] ?? '' }, `${msg.split('\n')[0]} (see parsd --help)`)
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>
+  const given = parsed.values as Record<string, string | boolean | undefined>
   const pos = parsed.positionals
+  const devGiven = given['dev'] === true
+  const datadirGiven = expandHome((given['datadir'] as string | undefined) ?? (devGiven ? '~/.pars/dev' : '~/.pars'))
+  const v: Record<string, string | boolean | undefined> =
+    pos[0] === 'testnet' || given['help'] === true || given['version'] === true ? given : { ...datadirDefaults(datadirGiven), ...given }
   let command: ParsedCommand['command'] = 'run'
   let file: string | undefined
   if (v['help'] === true) command = 'help'
   else if (v['version'] === true) command = 'version'
   else if (pos.length > 0) {
     const sub = pos[0]!
-    if (sub !== 'init' && sub !== 'import' && sub !== 'export' && sub !== 'dumpgenesis')
+    if (sub !== 'init' && sub !== 'import' && sub !== 'export' && sub !== 'dumpgenesis' && sub !== 'testnet')
       throw new ParsError({ code: 'BAD_OPTION', option: sub }, `unknown command ${JSON.stringify(sub)} (see parsd --help)`)
-    command = sub
-    if (sub === 'import' || sub === 'export') {
+    if (sub === 'testnet') {
+      if (pos[1] !== 'init' || pos.length !== 2)
+        throw new ParsError({ code: 'BAD_OPTION', option: sub }, 'usage: parsd testnet init --validators N --out DIR [--base-port P]')
+      command = 'testnet-init'
+    } else command = sub
+    if (sub === 'testnet') {
+      // handled below
+    } else if (sub === 'import' || sub === 'export') {
       if (pos.length !== 2) throw new ParsError({ code: 'BAD_OPTION', option: sub }, `usage: parsd ${sub} FILE.rlp [--datadir DIR]`)
       file = pos[1]
     } else if (pos.length !== 1) {
@@ -148,10 +213,29 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
     rpcLogsRange: BigInt(intFlag(v['rpc-logs-range'] as string | undefined, 'rpc-logs-range', 10_000, 1, 10_000_000)),
     blockTime: intFlag(v['block-time'] as string | undefined, 'block-time', 400, 0, 3_600_000),
     logLevel,
+    p2pAddr: (v['p2p-addr'] as string | undefined) ?? '0.0.0.0',
+    p2pPort: intFlag(v['p2p-port'] as string | undefined, 'p2p-port', 9000, 0, 65535),
+    bootstrap: ((v['bootstrap'] as string | undefined) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+    mdns: v['mdns'] === true,
+    validator: v['validator'] === true,
   }
   if (v['genesis'] !== undefined) out.genesisFile = v['genesis'] as string
   if (coinbase !== undefined) out.coinbase = coinbase
+  if (v['validator-key'] !== undefined) out.validatorKey = expandHome(v['validator-key'] as string)
+  if (out.validator && dev) throw bad('validator', '--dev runs its own single validator; --validator joins a network')
   const result: ParsedCommand = { command, options: out }
+  if (command === 'testnet-init') {
+    const outDir = v['out'] as string | undefined
+    if (outDir === undefined || outDir.length === 0) throw bad('out', 'parsd testnet init needs --out DIR')
+    result.testnet = {
+      validators: intFlag(v['validators'] as string | undefined, 'validators', 4, 1, 100),
+      out: expandHome(outDir),
+      basePort: intFlag(v['base-port'] as string | undefined, 'base-port', 8545, 1, 65_000),
+    }
+  }
   if (file !== undefined) result.file = file
   return result
 }

@@ -71,9 +71,11 @@ export interface EngineTiming {
   queryTimeout: number
   /** how far ahead of a validator's clock a block timestamp may be */
   maxSkew: number
+  /** with nothing to decide, how often to poll whether the network has moved on without us */
+  idleCheck: number
 }
 
-export const DEFAULT_TIMING: EngineTiming = { window: 1000, blockTime: 400, queryTimeout: 500, maxSkew: 2000 }
+export const DEFAULT_TIMING: EngineTiming = { window: 1000, blockTime: 400, queryTimeout: 500, maxSkew: 2000, idleCheck: 2000 }
 
 export interface EngineEvents<B> {
   finalized?(block: B): void
@@ -101,6 +103,8 @@ interface Poll {
   asked: Set<string>
   answered: Set<string>
   votes: Map<string, number>
+  /** votes for blocks this node does not have yet (fetched from the voter) */
+  unknown: number
   cancel: () => void
 }
 
@@ -140,6 +144,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private finalizing = false
   private proposeTimer: (() => void) | undefined
   private pollTimer: (() => void) | undefined
+  private idleTimer: (() => void) | undefined
   /** blocks for heights above ours, kept until we get there */
   private readonly future = new Map<string, B>()
   readonly responsiveness = new Map<string, Responsiveness>()
@@ -162,19 +167,24 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     if (this.running) return
     this.running = true
     this.advance(this.c.chain.head())
+    // a node that starts (or restarts) first asks whether the network has moved on
+    this.fallBehind()
+    this.scheduleIdleCheck()
   }
 
   stop(): void {
     this.running = false
     this.proposeTimer?.()
     this.pollTimer?.()
+    this.idleTimer?.()
     this.poll?.cancel()
     this.poll = undefined
   }
 
   /** Transactions arrived: a scheduled proposer with nothing to include may now build. */
   poke(): void {
-    if (this.running && this.proposeTimer === undefined && this.candidates.size === 0) this.scheduleProposal()
+    // the windows count from now: the first scheduled proposer builds at once, the next one window later
+    if (this.running && this.proposeTimer === undefined && this.candidates.size === 0) this.scheduleProposal(this.c.clock.now())
   }
 
   /** Every consensus message from the network enters here, judged in one place. */
@@ -245,8 +255,9 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     this.pollTimer = undefined
     this.proposeTimer?.()
     this.proposeTimer = undefined
-    this.behind = false
+    // `behind` stays: a node catching up keeps polling height after height until a poll finds nothing
     this.scheduleProposal()
+    if (this.behind) this.schedulePoll()
     // blocks that arrived early
     for (const [id, b] of this.future) {
       if (b.height <= head.height) this.future.delete(id)
@@ -257,14 +268,11 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     }
   }
 
-  private scheduleProposal(): void {
+  private scheduleProposal(from = this.parentFinalAt): void {
     const schedule = proposerSchedule(this.c.validators, this.parent.id, this.height)
     const slot = windowOf(schedule, this.c.self)
     if (slot === undefined) return
-    const at = Math.max(
-      this.parent.timestamp + this.timing.blockTime + slot * this.timing.window,
-      this.parentFinalAt + slot * this.timing.window,
-    )
+    const at = Math.max(this.parent.timestamp + this.timing.blockTime + slot * this.timing.window, from + slot * this.timing.window)
     const height = this.height
     this.proposeTimer = this.c.clock.setTimer(Math.max(0, at - this.c.clock.now()), () => {
       this.proposeTimer = undefined
@@ -275,10 +283,15 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private propose(height: number): void {
     // a later window does not propose when an earlier proposer's block is already here
     if (!this.running || height !== this.height || this.candidates.size > 0) return
+    this.c.logger?.debug('proposer window open: building', { height })
     settle(
       this.c.chain.build(this.parent, Math.max(this.c.clock.now(), this.parent.timestamp + this.timing.blockTime)),
       (block) => {
-        if (block === undefined || !this.running || height !== this.height) return
+        if (block === undefined || !this.running || height !== this.height) {
+          this.c.logger?.debug('nothing to propose', { height })
+          return
+        }
+        this.c.logger?.debug('proposing', { height, id: block.id })
         this.c.transport.broadcast({ type: 'propose', block })
         this.receive(block, this.c.self)
       },
@@ -324,7 +337,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
           this.c.events?.misbehaviour?.(from, `block ${block.id} does not verify`)
         } else {
           this.candidates.set(block.id, block)
-          if (this.snowball === undefined) this.snowball = new Snowball(this.c.params, block.id)
+          if (this.snowball === undefined) this.snowball = new Snowball(this.c.params, block.id, (id) => this.rankOf(id))
           else this.snowball.add(block.id)
           this.proposeTimer?.()
           this.proposeTimer = undefined
@@ -342,10 +355,26 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     settle(result, done, () => done(false))
   }
 
+  /** Candidates rank by their proposer's window: the earliest scheduled proposer's block first. */
+  private rankOf(id: string): number {
+    const b = this.candidates.get(id)
+    if (b === undefined) return Number.MAX_SAFE_INTEGER
+    return windowOf(proposerSchedule(this.c.validators, this.parent.id, this.height), b.proposer) ?? Number.MAX_SAFE_INTEGER
+  }
+
   private fallBehind(): void {
     if (this.behind) return
     this.behind = true
     this.schedulePoll()
+  }
+
+  /** With nothing under decision for a while, check with a poll whether others have gone ahead. */
+  private scheduleIdleCheck(): void {
+    this.idleTimer = this.c.clock.setTimer(this.timing.idleCheck, () => {
+      if (!this.running) return
+      if (this.snowball === undefined && this.poll === undefined && !this.finalizing) this.fallBehind()
+      this.scheduleIdleCheck()
+    })
   }
 
   // --- polls ---------------------------------------------------------------------------------------
@@ -364,7 +393,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     const sampled = this.c.validators.sample(this.c.params.k, this.c.randomInt)
     const reqId = this.nextReqId++
     const height = this.height
-    const poll: Poll = { reqId, asked: new Set(), answered: new Set(), votes: new Map(), cancel: () => undefined }
+    const poll: Poll = { reqId, asked: new Set(), answered: new Set(), votes: new Map(), unknown: 0, cancel: () => undefined }
     this.poll = poll
     const pref = this.snowball === undefined ? undefined : this.candidates.get(this.snowball.preference)
     for (const v of sampled) {
@@ -389,7 +418,10 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     if (r !== undefined) r.answered++
     if (vote !== undefined) {
       if (this.candidates.has(vote)) poll.votes.set(vote, (poll.votes.get(vote) ?? 0) + 1)
-      else if (!this.invalid.has(vote) && !this.verifying.has(vote)) this.c.transport.send(from, { type: 'get', id: vote })
+      else if (!this.invalid.has(vote)) {
+        poll.unknown++
+        if (!this.verifying.has(vote)) this.c.transport.send(from, { type: 'get', id: vote })
+      }
     }
     if (poll.answered.size === poll.asked.size || this.decided(poll)) this.concludePoll(poll)
   }
@@ -418,6 +450,10 @@ export class SnowmanEngine<B extends ConsensusBlock> {
         this.finalize(this.candidates.get(sb.preference)!, sb.polls)
         return
       }
+    } else if (poll.votes.size === 0 && poll.unknown === 0) {
+      // a catch-up poll in which no one named a block at this height: we are not behind
+      this.behind = false
+      return
     }
     this.schedulePoll()
   }

@@ -19,9 +19,15 @@ export class Snowball {
   /** polls counted, for the queries-per-decision figure */
   polls = 0
 
+  /**
+   * `rank` orders candidates before any poll has succeeded (lower first): every honest node then
+   * prefers the same one once it has seen them all. Without it, a network as small as its sample
+   * (k = n) whose nodes each prefer a different block would never get alpha votes for any.
+   */
   constructor(
     private readonly params: SnowParams,
     initial: string,
+    private readonly rank: (choice: string) => number = () => 0,
   ) {
     this.pref = initial
     this.strength.set(initial, 0)
@@ -39,9 +45,17 @@ export class Snowball {
     return this.confidence
   }
 
-  /** A candidate block learned after the start; it does not change the preference by itself. */
+  /** A candidate learned after the start: it takes the preference only while no poll has chosen, and if it ranks first. */
   add(choice: string): void {
-    if (!this.strength.has(choice)) this.strength.set(choice, 0)
+    if (this.strength.has(choice)) return
+    this.strength.set(choice, 0)
+    if (this.strength.get(this.pref) === 0 && this.better(choice, this.pref)) this.pref = choice
+  }
+
+  private better(a: string, b: string): boolean {
+    const ra = this.rank(a)
+    const rb = this.rank(b)
+    return ra < rb || (ra === rb && a < b)
   }
 
   has(choice: string): boolean {

@@ -104,6 +104,14 @@ async function main(): Promise<void> {
         }
         return
       }
+      case 'testnet-init': {
+        const { testnetInit } = await import('../testnet.js')
+        const nodes = await testnetInit(cmd.testnet!)
+        const lines = [`wrote ${nodes.length} validator datadirs (genesis: ${cmd.testnet!.out}/genesis.json); start each with:`, '']
+        for (const n of nodes) lines.push(`  parsd --datadir ${n.dir}    # RPC ${n.rpcUrl}, p2p ${n.p2p}`)
+        process.stdout.write(lines.join('\n') + '\n')
+        return
+      }
       case 'run':
         await run(cmd, logger)
         return

@@ -36,6 +36,20 @@ export interface SyncStatus {
   highestBlock: bigint
 }
 
+/** What pars_status and pars_getValidators report. */
+export interface ConsensusInfo {
+  status(): {
+    mode: 'dev' | 'validator' | 'follower'
+    peerId?: string
+    height: bigint
+    finalizedHeight: bigint
+    peers: number
+    validators: number
+    params?: { k: number; alphaPreference: number; alphaConfidence: number; beta: number }
+  }
+  validators(): { peerId: string; address: string; stake: bigint; connected: boolean; asked: number; answered: number }[]
+}
+
 /** What the RPC methods use. The node builds one of these; methods get nothing else. */
 export interface RpcDeps {
   chain: Chain
@@ -52,6 +66,8 @@ export interface RpcDeps {
   suggestedTip: bigint
   network: { peerCount(): number; listening(): boolean }
   syncing(): SyncStatus | false
+  /** consensus state for pars_status / pars_getValidators (a validator network; --dev reports itself) */
+  consensus?: ConsensusInfo
   /** awaited after a transaction is accepted, before answering (automine: until it is in a block) */
   afterSubmit?: (hash: Uint8Array) => Promise<void>
 }

@@ -6,6 +6,8 @@ import { web3_sha3 } from './web3/web3_sha3.js'
 import { net_listening } from './net/net_listening.js'
 import { net_peerCount } from './net/net_peerCount.js'
 import { net_version } from './net/net_version.js'
+import { pars_getValidators } from './pars/pars_getValidators.js'
+import { pars_status } from './pars/pars_status.js'
 import { eth_accounts } from './eth/eth_accounts.js'
 import { eth_blobBaseFee } from './eth/eth_blobBaseFee.js'
 import { eth_blockNumber } from './eth/eth_blockNumber.js'
@@ -92,6 +94,8 @@ const factories: Record<string, MethodFactory> = {
   eth_syncing,
   eth_uninstallFilter,
   eth_unsubscribe,
+  pars_getValidators,
+  pars_status,
   personal_sign,
   txpool_content,
   txpool_status,

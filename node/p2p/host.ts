@@ -1,0 +1,236 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { KEEP_ALIVE, type Libp2p, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { createLibp2p } from 'libp2p'
+import { readFile, writeFile, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+import { errorMessage, fromHex, ParsError, toHex, type Logger, type Startable } from '../../common/index.js'
+
+/**
+ * The node's libp2p host: TCP, noise, yamux, identify, gossipsub (blocks and transactions), bootstrap
+ * peers and optional mDNS, and one request protocol for consensus messages (length-prefixed frames on
+ * a long-lived stream per peer). Peers that send garbage lose score; below the floor they are
+ * disconnected and refused for a while.
+ */
+export const CONSENSUS_PROTOCOL = '/pars/consensus/1'
+export const NODE_KEY_FILE = 'node.key'
+const MAX_FRAME = 9 * 1024 * 1024
+const SCORE_FLOOR = -100
+const BAN_MS = 10 * 60 * 1000
+
+export interface P2PHostOptions {
+  privateKey: PrivateKey
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  /** gossip topics this node speaks */
+  topics: string[]
+  logger: Logger
+}
+
+type FrameHandler = (from: string, bytes: Uint8Array) => void
+type GossipHandler = (from: string, bytes: Uint8Array) => TopicValidatorResult
+
+interface Link {
+  lp: Promise<LengthPrefixedStream<Stream>>
+  writing: Promise<void>
+}
+
+/** The node's libp2p key, from DATADIR/node.key (created on first use). */
+export async function loadNodeKey(datadir: string): Promise<PrivateKey> {
+  const path = join(datadir, NODE_KEY_FILE)
+  let text: string | undefined
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+  if (text !== undefined) {
+    try {
+      return privateKeyFromProtobuf(fromHex(text.trim()))
+    } catch (e) {
+      throw new ParsError({ code: 'BAD_NODE_KEY', path }, `node key ${path} is not a libp2p private key: ${errorMessage(e)}`)
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(`${path}.tmp`, toHex(privateKeyToProtobuf(key)) + '\n', { mode: 0o600 })
+  await rename(`${path}.tmp`, path)
+  return key
+}
+
+export class P2PHost implements Startable {
+  private node: Libp2p<{ pubsub: GossipSub }> | undefined
+  private readonly links = new Map<string, Link>()
+  private readonly scores = new Map<string, number>()
+  private readonly banned = new Map<string, number>()
+  private frameHandler: FrameHandler = () => undefined
+  private readonly gossipHandlers = new Map<string, GossipHandler>()
+
+  constructor(private readonly opts: P2PHostOptions) {}
+
+  get peerId(): string {
+    return this.node?.peerId.toString() ?? ''
+  }
+
+  onFrame(h: FrameHandler): void {
+    this.frameHandler = h
+  }
+
+  /** Handle a gossip topic: the handler judges each message (accept, ignore, reject). */
+  onGossip(topic: string, h: GossipHandler): void {
+    this.gossipHandlers.set(topic, h)
+  }
+
+  addresses(): string[] {
+    return this.node?.getMultiaddrs().map(String) ?? []
+  }
+
+  peerCount(): number {
+    return this.node?.getConnections().length === undefined
+      ? 0
+      : new Set(this.node.getConnections().map((c) => c.remotePeer.toString())).size
+  }
+
+  peers(): string[] {
+    return [...new Set(this.node?.getConnections().map((c) => c.remotePeer.toString()) ?? [])]
+  }
+
+  private isBanned(peer: string): boolean {
+    const until = this.banned.get(peer)
+    if (until === undefined) return false
+    if (until < Date.now()) {
+      this.banned.delete(peer)
+      this.scores.delete(peer)
+      return false
+    }
+    return true
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.opts
+    const peerDiscovery = []
+    if (this.opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: this.opts.bootstrap, timeout: 100 }))
+    if (this.opts.mdns) peerDiscovery.push(mdns())
+    this.node = await createLibp2p({
+      privateKey: this.opts.privateKey,
+      addresses: { listen: this.opts.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionGater: {
+        denyDialPeer: (p: PeerId) => this.isBanned(p.toString()),
+        denyInboundEncryptedConnection: (p: PeerId) => this.isBanned(p.toString()),
+      },
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          // dedupe by content: the same block or transaction from two peers is one message
+          msgIdFn: (m) => sha256(m.data),
+        }),
+      },
+    })
+    await this.node.handle(
+      CONSENSUS_PROTOCOL,
+      async (stream, connection) => {
+        const from = connection.remotePeer.toString()
+        const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+        try {
+          for (;;) {
+            const frame = await lp.read()
+            if (this.isBanned(from)) break
+            this.frameHandler(from, frame.subarray())
+          }
+        } catch {
+          // the stream ended or broke: the peer opens a new one when it next has something to say
+        }
+      },
+      { maxInboundStreams: 8 },
+    )
+    const pubsub = this.node.services.pubsub
+    for (const topic of this.opts.topics) {
+      pubsub.topicValidators.set(topic, (peer, msg) => {
+        const h = this.gossipHandlers.get(topic)
+        if (h === undefined) return TopicValidatorResult.Ignore
+        const origin = msg.type === 'signed' ? msg.from.toString() : peer.toString()
+        return h(origin, msg.data)
+      })
+      pubsub.subscribe(topic)
+    }
+    // bootstrap peers are kept connected (reconnected when they drop): validators talk all the time
+    for (const addr of this.opts.bootstrap) {
+      try {
+        const ma = multiaddr(addr)
+        const id = ma.getComponents().find((c) => c.name === 'p2p')?.value
+        if (id === undefined || id === this.peerId) continue
+        await this.node.peerStore.merge(peerIdFromString(id), { multiaddrs: [ma], tags: { [KEEP_ALIVE]: { value: 1 } } })
+      } catch (e) {
+        logger.warn('bad bootstrap address', { addr, error: errorMessage(e) })
+      }
+    }
+    this.node.addEventListener('peer:disconnect', (e) => this.links.delete(e.detail.toString()))
+    logger.info('p2p listening', { peerId: this.peerId, addresses: this.addresses() })
+  }
+
+  async stop(): Promise<void> {
+    const node = this.node
+    this.node = undefined
+    this.links.clear()
+    await node?.stop()
+  }
+
+  /** Send one frame to a peer over the long-lived consensus stream (opened on first use). Best effort. */
+  send(peer: string, bytes: Uint8Array): void {
+    const node = this.node
+    if (node === undefined || this.isBanned(peer)) return
+    let link = this.links.get(peer)
+    if (link === undefined) {
+      const lp = node.dialProtocol(peerIdFromString(peer), CONSENSUS_PROTOCOL).then((s) => lpStream(s, { maxDataLength: MAX_FRAME }))
+      link = { lp, writing: Promise.resolve() }
+      this.links.set(peer, link)
+      lp.catch(() => {
+        if (this.links.get(peer) === link) this.links.delete(peer)
+      })
+    }
+    const l = link
+    l.writing = l.writing
+      .then(async () => (await l.lp).write(bytes))
+      .catch(() => {
+        if (this.links.get(peer) === l) this.links.delete(peer)
+      })
+  }
+
+  /** Publish on a gossip topic (duplicates of what the network already has are dropped quietly). */
+  publish(topic: string, bytes: Uint8Array): void {
+    this.node?.services.pubsub.publish(topic, bytes).catch(() => undefined)
+  }
+
+  /** A peer sent something invalid: lower its score; at the floor, disconnect and refuse it for a while. */
+  penalize(peer: string, reason: string, points = 10): void {
+    if (peer === this.peerId) return
+    const score = (this.scores.get(peer) ?? 0) - points
+    this.scores.set(peer, score)
+    this.opts.logger.debug('peer misbehaved', { peer, reason, score })
+    if (score <= SCORE_FLOOR && !this.banned.has(peer)) {
+      this.banned.set(peer, Date.now() + BAN_MS)
+      this.opts.logger.warn('dropping a misbehaving peer', { peer, reason })
+      this.node?.hangUp(peerIdFromString(peer)).catch(() => undefined)
+    }
+  }
+
+  scoreOf(peer: string): number {
+    return this.scores.get(peer) ?? 0
+  }
+}

@@ -1,0 +1,26 @@
+import { quantity } from '../../../common/index.js'
+import { checkParamCount } from '../../validation.js'
+import type { MethodFactory } from '../deps.js'
+
+/** The node's consensus state: mode, height, finalized height, peers, validators and parameters. */
+export const pars_status: MethodFactory = (d) => (params) => {
+  checkParamCount(params, 0)
+  const head = d.chain.head.header.number
+  const s = d.consensus?.status() ?? {
+    mode: 'follower' as const,
+    height: head,
+    finalizedHeight: d.chain.finalized.header.number,
+    peers: d.network.peerCount(),
+    validators: 0,
+  }
+  return {
+    mode: s.mode,
+    ...(s.peerId !== undefined ? { peerId: s.peerId } : {}),
+    chainId: quantity(d.chain.chainId),
+    height: quantity(s.height),
+    finalizedHeight: quantity(s.finalizedHeight),
+    peers: quantity(s.peers),
+    validators: quantity(s.validators),
+    ...(s.params !== undefined ? { consensus: s.params } : {}),
+  }
+}
