@@ -1,6 +1,6 @@
 import { createBlockFromRLP, type Block } from '@ethereumjs/block'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { concat, equalBytes, errorMessage, toHex, type Logger } from '../common/index.js'
+import { concat, equalBytes, errorMessage, Reader, toHex, utf8, Writer, type Logger } from '../common/index.js'
 import type { Chain, PreparedBlock, TxPool } from '../evm/index.js'
 import type { EngineChain } from './engine/engine.js'
 import type { GenesisValidator } from './genesisConsensus.js'
@@ -40,15 +40,37 @@ export class EvmEngineChain implements EngineChain<NetBlock> {
     this.remember(this.headBlock)
   }
 
-  /** Load the recent final blocks, so peers catching up can be answered after a restart. */
+  /** Load the recent final blocks with their seals, so peers catching up can be answered after a restart. */
   static async create(c: EvmEngineChainComponents): Promise<EvmEngineChain> {
     const self = new EvmEngineChain(c)
     const head = Number(c.chain.head.header.number)
-    for (let h = Math.max(0, head - RECENT + 1); h < head; h++) {
+    for (let h = Math.max(0, head - RECENT + 1); h <= head; h++) {
       const b = await c.chain.getBlockByNumber(BigInt(h))
-      if (b !== undefined) self.remember(self.netOf(b))
+      if (b === undefined) continue
+      const nb = await self.sealed(b)
+      self.remember(nb)
+      if (h === head) self.headBlock = nb
     }
     return self
+  }
+
+  /** A stored block with the seal it was finalized with (genesis and pre-network blocks have none). */
+  private async sealed(b: Block): Promise<NetBlock> {
+    const seal = await this.c.chain.getSeal(b.hash())
+    if (seal === undefined) return this.netOf(b)
+    try {
+      const r = new Reader(seal, 'block seal')
+      const proposer = String.fromCharCode(...r.varBytes(128))
+      const timestamp = Number(r.u64())
+      const signature = r.varBytes(16 * 1024)
+      return this.netOf(b, signature, proposer, timestamp)
+    } catch {
+      return this.netOf(b)
+    }
+  }
+
+  private static encodeSeal(nb: NetBlock): Uint8Array {
+    return new Writer().varBytes(utf8.encode(nb.proposer)).u64(BigInt(nb.timestamp)).varBytes(nb.signature).finish()
   }
 
   /** A committed block as the engine sees it (its consensus timestamp is the header's, in ms). */
@@ -153,7 +175,7 @@ export class EvmEngineChain implements EngineChain<NetBlock> {
   async finalize(nb: NetBlock): Promise<void> {
     const p = this.prepared.get(nb.id)
     if (p === undefined) throw new Error(`final block ${nb.id} was never verified here`)
-    await this.c.chain.commitPrepared(p, true)
+    await this.c.chain.commitPrepared(p, true, EvmEngineChain.encodeSeal(nb))
     this.prepared.clear()
     await this.c.pool.onNewHead(p.block.transactions)
     this.headBlock = nb

@@ -213,14 +213,19 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  /** Commit a block prepared on the current head (consensus decided it). */
-  async commitPrepared(p: PreparedBlock, final: boolean): Promise<void> {
+  /** Commit a block prepared on the current head (consensus decided it), with its consensus seal. */
+  async commitPrepared(p: PreparedBlock, final: boolean, seal?: Uint8Array): Promise<void> {
     return this.lock.run(async () => {
       if (!equalBytes(p.block.header.parentHash, this._head.hash())) {
         throw new ParsError({ code: 'CORRUPT_DATABASE', reason: 'prepared block does not extend the head' }, 'prepared block does not extend the head')
       }
-      await this.commit(p.block, p.receipts, p.stateOps, final)
+      await this.commit(p.block, p.receipts, p.stateOps, final, seal)
     })
+  }
+
+  /** The consensus seal a block was committed with, if any. */
+  getSeal(blockHash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.store.getSeal(blockHash)
   }
 
   /** Execute and commit a block from elsewhere (import, sync). It must extend the head. */
@@ -237,9 +242,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     receipts: StoredReceipt[],
     stateOps: Parameters<ChainStore['commitBlock']>[2]['stateOps'],
     final: boolean,
+    seal?: Uint8Array,
   ): Promise<void> {
     try {
-      await this.store.commitBlock(block, receipts, { stateOps, final })
+      await this.store.commitBlock(block, receipts, { stateOps, final, ...(seal !== undefined ? { seal } : {}) })
     } catch (e) {
       await this.execution.resetTo(this._head.header.stateRoot)
       throw e

@@ -1,9 +1,9 @@
 import { mkdir, readFile, access, constants, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Address } from '@ethereumjs/util'
-import { ParsError, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
+import { ParsError, concat, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
 import { randomInt } from 'node:crypto'
-import { createTxFromRLP } from '@ethereumjs/tx'
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import {
   consensusFromGenesis,
@@ -45,12 +45,17 @@ export function topicsOf(chainId: bigint): { blocks: string; txs: string } {
   return { blocks: `/pars/${chainId}/blocks/1`, txs: `/pars/${chainId}/txs/1` }
 }
 
+const TX_REBROADCASTS = 5
+const TX_REBROADCAST_MS = 2000
+
 /** A validator network's parts, as ParsNode holds them. */
 interface Network {
   host: P2PHost
   engine: SnowmanEngine<NetBlock>
   config: ConsensusConfig
   validator: boolean
+  /** stops the transaction rebroadcast */
+  stopRebroadcast: () => void
 }
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
@@ -333,7 +338,9 @@ export class ParsNode implements Startable {
     host.onGossip(topics.txs, (_from, bytes) => {
       let tx
       try {
-        tx = createTxFromRLP(bytes, { common: chain.common })
+        // round (u8) ‖ raw transaction: the round makes a rebroadcast a new gossip message
+        if (bytes.length < 2) return TopicValidatorResult.Reject
+        tx = createTxFromRLP(bytes.subarray(1), { common: chain.common })
         if (!tx.isSigned() || !tx.verifySignature()) return TopicValidatorResult.Reject
       } catch {
         return TopicValidatorResult.Reject
@@ -345,11 +352,27 @@ export class ParsNode implements Startable {
       )
       return TopicValidatorResult.Accept
     })
+    // transactions reach the proposers by gossip; those still pending are gossiped again a few times
+    // (a peer that joined the topic late, or a mesh still forming at start, would miss them)
+    const rebroadcast = new Map<string, { tx: TypedTransaction; round: number }>()
+    const publishTx = (tx: TypedTransaction, round: number): void => host.publish(topics.txs, concat(Uint8Array.of(round), tx.serialize()))
     pool.on('added', (tx) => {
-      host.publish(topics.txs, tx.serialize())
+      publishTx(tx, 0)
+      rebroadcast.set(toHex(tx.hash()), { tx, round: 0 })
       engine.poke()
     })
-    return { host, engine, config, validator: self !== undefined }
+    const timer = setInterval(() => {
+      for (const [key, r] of rebroadcast) {
+        if (!pool.isPending(r.tx.hash()) || r.round >= TX_REBROADCASTS) {
+          rebroadcast.delete(key)
+          continue
+        }
+        r.round++
+        publishTx(r.tx, r.round)
+      }
+    }, TX_REBROADCAST_MS)
+    timer.unref()
+    return { host, engine, config, validator: self !== undefined, stopRebroadcast: () => clearInterval(timer) }
   }
 
   private static consensusInfo(n: Network, chain: Chain): NonNullable<RpcDeps['consensus']> {
@@ -411,6 +434,7 @@ export class ParsNode implements Startable {
   async stop(): Promise<void> {
     await this.rpc.stop()
     await this.producer?.stop()
+    this.network?.stopRebroadcast()
     this.network?.engine.stop()
     await this.network?.host.stop()
     await this.filters.stop()

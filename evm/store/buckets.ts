@@ -21,4 +21,6 @@ export const Bucket = {
   logAddress: Uint8Array.of(0x08),
   /** log index: topic position (1) ++ topic (32) ++ number (u64 BE) -> empty */
   logTopic: Uint8Array.of(0x09),
+  /** block hash -> the seal consensus finalized it with (proposer, consensus timestamp, signature), opaque here */
+  seal: Uint8Array.of(0x0a),
 } as const

@@ -28,6 +28,8 @@ export interface CommitOptions {
   stateOps: KVBatchOp[]
   /** meta entries to write in the same batch (the genesis spec with the genesis block) */
   meta?: Record<string, Uint8Array>
+  /** the block's consensus seal, stored with it (validator networks) */
+  seal?: Uint8Array
 }
 
 /**
@@ -62,6 +64,7 @@ export class ChainStore {
     ops.push({ type: 'put', key: concat(Bucket.hashToNumber, hash), value: numKey })
     ops.push({ type: 'put', key: concat(Bucket.canonical, numKey), value: hash })
     ops.push({ type: 'put', key: concat(Bucket.receipts, hash), value: encodeReceipts(receipts) })
+    if (opts.seal !== undefined) ops.push({ type: 'put', key: concat(Bucket.seal, hash), value: opts.seal })
     block.transactions.forEach((tx, i) => {
       const loc = new Uint8Array(36)
       loc.set(hash, 0)
@@ -116,6 +119,10 @@ export class ChainStore {
     const block = createBlockFromRLP(rlp, { common: this.common, setHardfork: true })
     this.blocks.set(id, block)
     return block
+  }
+
+  async getSeal(blockHash: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.kv.get(concat(Bucket.seal, blockHash))) ?? undefined
   }
 
   async getCanonicalHash(num: bigint): Promise<Uint8Array | undefined> {

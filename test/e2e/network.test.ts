@@ -134,6 +134,44 @@ describe('a 4-validator network of real parsd processes', () => {
     await agreeAt(after, [0, 1, 2, 3])
   })
 
+  it('a non-validator node follows: it catches up from the validators, serves RPC, and its transactions land', async () => {
+    const genesis = join(dir, 'genesis.json')
+    const bootstrap = (await Promise.all(Array.from({ length: N }, (_, i) => rpc<{ peerId: string }>(url(i), 'pars_status', []))))
+      .map((s, i) => `/ip4/127.0.0.1/tcp/${base + 100 + i}/p2p/${s.peerId}`)
+      .join(',')
+    const follower = await startNode({
+      dev: false,
+      datadir: join(dir, 'follower'),
+      p2pPort: false,
+      args: ['--genesis', genesis, '--bootstrap', bootstrap, '--p2p-addr', '127.0.0.1', '--p2p-port', String(base + 100 + N)],
+    })
+    nodes.push(follower)
+    const furl = follower.url
+    const status = await rpc<{ mode: string }>(furl, 'pars_status', [])
+    expect(status.mode).toBe('follower')
+    const tip = BigInt((await head(0)).number)
+    const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 6 })
+    const chain = chainOf(furl)
+    const hash = await createWalletClient({ account, chain, transport: http(furl) }).sendTransaction({
+      to: '0x000000000000000000000000000000000000dEaD',
+      value: 1n,
+    })
+    const r = await createPublicClient({ chain, transport: http(furl) }).waitForTransactionReceipt({
+      hash,
+      pollingInterval: 50,
+      timeout: 30_000,
+    })
+    expect(r.blockNumber).toBeGreaterThan(tip)
+    // the follower has every block the validators have, the same
+    for (let h = 1n; h <= r.blockNumber; h++) {
+      const [a, b] = await Promise.all([
+        rpc<{ hash: Hex }>(url(0), 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false]),
+        rpc<{ hash: Hex }>(furl, 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false]),
+      ])
+      expect(b.hash).toBe(a.hash)
+    }
+  })
+
   it('the proposer killed with -9 in the middle of its block: the network goes on, the node recovers, no one disagrees', async () => {
     const tip = await head(0)
     const before = BigInt(tip.number)
