@@ -46,7 +46,7 @@ export function topicsOf(chainId: bigint): { blocks: string; txs: string } {
 }
 
 const TX_REBROADCASTS = 5
-const TX_REBROADCAST_MS = 2000
+const TX_REBROADCAST_MS = 5000
 
 /** A validator network's parts, as ParsNode holds them. */
 interface Network {
@@ -56,6 +56,8 @@ interface Network {
   validator: boolean
   /** stops the transaction rebroadcast */
   stopRebroadcast: () => void
+  /** double-signing evidence: both blocks a proposer signed at one height (the last 1,000) */
+  evidence: { proposer: string; height: number; a: string; b: string }[]
 }
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
@@ -291,6 +293,7 @@ export class ParsNode implements Startable {
       ...(self ? { self } : {}),
     })
     const engineLogger = logger.child('snowman')
+    const evidence: Network['evidence'] = []
     const engine = new SnowmanEngine<NetBlock>({
       self: peerId,
       validators: config.set,
@@ -312,8 +315,11 @@ export class ParsNode implements Startable {
       logger: engineLogger,
       events: {
         misbehaviour: (peer, reason) => host.penalize(peer, reason),
-        equivocation: (proposer, a, b) =>
-          engineLogger.warn('equivocation: two blocks from one proposer at one height', { proposer, height: a.height, a: a.id, b: b.id }),
+        equivocation: (proposer, a, b) => {
+          evidence.push({ proposer, height: a.height, a: a.id, b: b.id })
+          if (evidence.length > 1000) evidence.shift()
+          engineLogger.warn('equivocation: two blocks from one proposer at one height', { proposer, height: a.height, a: a.id, b: b.id })
+        },
       },
     })
     // peer input is judged here: what does not decode costs the sender score
@@ -345,20 +351,31 @@ export class ParsNode implements Startable {
       } catch {
         return TopicValidatorResult.Reject
       }
-      // known, stale or unaffordable here is not the sender's fault: pass it on only if we took it
-      pool.add(tx).then(
-        () => engine.poke(),
-        () => undefined,
+      // known, stale or unaffordable here is not the sender's fault (ignore, do not penalize); only
+      // what this node's pool took is passed on
+      const key = toHex(tx.hash())
+      fromGossip.add(key)
+      return pool.add(tx).then(
+        () => TopicValidatorResult.Accept,
+        () => {
+          fromGossip.delete(key)
+          return TopicValidatorResult.Ignore
+        },
       )
-      return TopicValidatorResult.Accept
     })
     // transactions reach the proposers by gossip; those still pending are gossiped again a few times
     // (a peer that joined the topic late, or a mesh still forming at start, would miss them)
     const rebroadcast = new Map<string, { tx: TypedTransaction; round: number }>()
+    /** hashes of transactions being added from gossip (so 'added' does not publish them again) */
+    const fromGossip = new Set<string>()
     const publishTx = (tx: TypedTransaction, round: number): void => host.publish(topics.txs, concat(Uint8Array.of(round), tx.serialize()))
     pool.on('added', (tx) => {
-      publishTx(tx, 0)
-      rebroadcast.set(toHex(tx.hash()), { tx, round: 0 })
+      const key = toHex(tx.hash())
+      // gossip forwards what came by gossip; what came by RPC this node publishes, and again later
+      if (!fromGossip.delete(key)) {
+        publishTx(tx, 0)
+        rebroadcast.set(key, { tx, round: 0 })
+      }
       engine.poke()
     })
     const timer = setInterval(() => {
@@ -372,7 +389,7 @@ export class ParsNode implements Startable {
       }
     }, TX_REBROADCAST_MS)
     timer.unref()
-    return { host, engine, config, validator: self !== undefined, stopRebroadcast: () => clearInterval(timer) }
+    return { host, engine, config, validator: self !== undefined, stopRebroadcast: () => clearInterval(timer), evidence }
   }
 
   private static consensusInfo(n: Network, chain: Chain): NonNullable<RpcDeps['consensus']> {
@@ -397,6 +414,7 @@ export class ParsNode implements Startable {
             connected: connected.has(v.peerId) || v.peerId === n.host.peerId,
             asked: r?.asked ?? 0,
             answered: r?.answered ?? 0,
+            equivocations: n.evidence.filter((e) => e.proposer === v.peerId).length,
           }
         })
       },

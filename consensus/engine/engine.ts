@@ -75,7 +75,7 @@ export interface EngineTiming {
   idleCheck: number
 }
 
-export const DEFAULT_TIMING: EngineTiming = { window: 1000, blockTime: 400, queryTimeout: 500, maxSkew: 2000, idleCheck: 2000 }
+export const DEFAULT_TIMING: EngineTiming = { window: 2000, blockTime: 400, queryTimeout: 500, maxSkew: 2000, idleCheck: 2000 }
 
 export interface EngineEvents<B> {
   finalized?(block: B): void
@@ -135,6 +135,8 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private readonly invalid = new Set<string>()
   /** blocks being re-executed, with the callbacks waiting for the outcome */
   private readonly verifying = new Map<string, (() => void)[]>()
+  /** which peers we already pushed each candidate to in a query (later queries only pull) */
+  private readonly pushed = new Map<string, Set<string>>()
   /** one block per proposer per height: a second is equivocation */
   private readonly byProposer = new Map<string, B>()
   private snowball: Snowball | undefined
@@ -184,7 +186,9 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   /** Transactions arrived: a scheduled proposer with nothing to include may now build. */
   poke(): void {
     // the windows count from now: the first scheduled proposer builds at once, the next one window later
-    if (this.running && this.proposeTimer === undefined && this.candidates.size === 0) this.scheduleProposal(this.c.clock.now())
+    if (this.running && this.proposeTimer === undefined && this.candidates.size === 0 && this.verifying.size === 0) {
+      this.scheduleProposal(this.c.clock.now())
+    }
   }
 
   /** Every consensus message from the network enters here, judged in one place. */
@@ -248,6 +252,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     this.invalid.clear()
     this.verifying.clear()
     this.byProposer.clear()
+    this.pushed.clear()
     this.snowball = undefined
     this.poll?.cancel()
     this.poll = undefined
@@ -281,8 +286,8 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   }
 
   private propose(height: number): void {
-    // a later window does not propose when an earlier proposer's block is already here
-    if (!this.running || height !== this.height || this.candidates.size > 0) return
+    // a later window does not propose when an earlier proposer's block is already here (or being checked)
+    if (!this.running || height !== this.height || this.candidates.size > 0 || this.verifying.size > 0) return
     this.c.logger?.debug('proposer window open: building', { height })
     settle(
       this.c.chain.build(this.parent, Math.max(this.c.clock.now(), this.parent.timestamp + this.timing.blockTime)),
@@ -403,9 +408,19 @@ export class SnowmanEngine<B extends ConsensusBlock> {
       this.responsiveness.set(v.id, r)
     }
     poll.cancel = this.c.clock.setTimer(this.timing.queryTimeout, () => this.concludePoll(poll))
+    // push the preferred block to a peer once (and again every 5th poll, for a peer that lost it);
+    // otherwise pull: ask for the peer's preference without resending a block it has
+    const pushedTo = pref === undefined ? undefined : (this.pushed.get(pref.id) ?? new Set<string>())
+    if (pref !== undefined) this.pushed.set(pref.id, pushedTo!)
+    const repush = (this.snowball?.polls ?? 0) % 5 === 4
     for (const v of sampled) {
-      if (v.id === this.c.self) this.onReply(this.c.self, reqId, height, this.snowball?.preference)
-      else this.c.transport.send(v.id, { type: 'query', reqId, height, ...(pref !== undefined ? { block: pref } : {}) })
+      if (v.id === this.c.self) {
+        this.onReply(this.c.self, reqId, height, this.snowball?.preference)
+        continue
+      }
+      const push = pref !== undefined && (repush || !pushedTo!.has(v.id))
+      if (push) pushedTo!.add(v.id)
+      this.c.transport.send(v.id, { type: 'query', reqId, height, ...(push ? { block: pref } : {}) })
     }
   }
 

@@ -39,7 +39,7 @@ export interface P2PHostOptions {
 }
 
 type FrameHandler = (from: string, bytes: Uint8Array) => void
-type GossipHandler = (from: string, bytes: Uint8Array) => TopicValidatorResult
+type GossipHandler = (from: string, bytes: Uint8Array) => TopicValidatorResult | Promise<TopicValidatorResult>
 
 interface Link {
   lp: Promise<LengthPrefixedStream<Stream>>
@@ -137,6 +137,9 @@ export class P2PHost implements Startable {
         pubsub: gossipsub({
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
+          // blocks carry their proposer's signature and transactions their sender's: a gossipsub
+          // signature on top would only cost an Ed25519 sign and verify per message and hop
+          globalSignaturePolicy: 'StrictNoSign',
           // dedupe by content: the same block or transaction from two peers is one message
           msgIdFn: (m) => sha256(m.data),
         }),

@@ -47,7 +47,15 @@ export interface ConsensusInfo {
     validators: number
     params?: { k: number; alphaPreference: number; alphaConfidence: number; beta: number }
   }
-  validators(): { peerId: string; address: string; stake: bigint; connected: boolean; asked: number; answered: number }[]
+  validators(): {
+    peerId: string
+    address: string
+    stake: bigint
+    connected: boolean
+    asked: number
+    answered: number
+    equivocations: number
+  }[]
 }
 
 /** What the RPC methods use. The node builds one of these; methods get nothing else. */

@@ -2,7 +2,7 @@ import { quantity } from '../../../common/index.js'
 import { checkParamCount } from '../../validation.js'
 import type { MethodFactory } from '../deps.js'
 
-/** The validator set with each validator's stake, connection and responsiveness to polls. */
+/** The validator set with each validator's stake, connection, responsiveness to polls and double-signing evidence seen. */
 export const pars_getValidators: MethodFactory = (d) => (params) => {
   checkParamCount(params, 0)
   return (d.consensus?.validators() ?? []).map((v) => ({
@@ -12,5 +12,6 @@ export const pars_getValidators: MethodFactory = (d) => (params) => {
     connected: v.connected,
     pollsAsked: quantity(v.asked),
     pollsAnswered: quantity(v.answered),
+    equivocations: quantity(v.equivocations),
   }))
 }
