@@ -109,6 +109,24 @@ export class EvmEngineChain implements EngineChain<NetBlock> {
     return this.recent.get(id)
   }
 
+  async finalRange(from: number, count: number): Promise<NetBlock[]> {
+    const out: NetBlock[] = []
+    const head = Number(this.c.chain.head.header.number)
+    let bytes = 0
+    for (let h = from; h < from + count && h <= head && bytes < 4 * 1024 * 1024; h++) {
+      const id = this.byHeight.get(h)
+      let nb = id === undefined ? undefined : this.recent.get(id)
+      if (nb === undefined) {
+        const b = await this.c.chain.getBlockByNumber(BigInt(h))
+        if (b === undefined) break
+        nb = await this.sealed(b)
+      }
+      out.push(nb)
+      bytes += nb.rlp.length
+    }
+    return out
+  }
+
   private expectedMixHash(parent: Block): Uint8Array {
     return keccak_256(concat(parent.header.mixHash, parent.hash()))
   }

@@ -12,6 +12,12 @@ const QUERY = 2
 const REPLY = 3
 const GET = 4
 const BLOCK = 5
+const STATUS = 6
+const STATUS_REPLY = 7
+const RANGE = 8
+const RANGE_REPLY = 9
+/** most blocks in one range reply */
+const MAX_RANGE = 64
 const WIRE_VERSION = 1
 /** The largest block a peer may send (RLP): well above a 30M-gas block of calldata. */
 export const MAX_BLOCK_BYTES = 8 * 1024 * 1024
@@ -70,6 +76,19 @@ export function encodeConsensusMessage(m: ConsensusMessage<NetBlock>): Uint8Arra
     case 'get':
       w.u8(GET).bytes(fromHex(m.id))
       break
+    case 'status':
+      w.u8(STATUS).u32(m.reqId)
+      break
+    case 'statusReply':
+      w.u8(STATUS_REPLY).u32(m.reqId).u64(BigInt(m.height))
+      break
+    case 'range':
+      w.u8(RANGE).u32(m.reqId).u64(BigInt(m.from)).u32(m.count)
+      break
+    case 'rangeReply':
+      w.u8(RANGE_REPLY).u32(m.reqId).u32(m.blocks.length)
+      for (const b of m.blocks) writeBlock(w, b)
+      break
   }
   return w.finish()
 }
@@ -112,6 +131,24 @@ export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage<NetB
     case GET:
       m = { type: 'get', id: toHex(r.bytes(32)) }
       break
+    case STATUS:
+      m = { type: 'status', reqId: r.u32() }
+      break
+    case STATUS_REPLY:
+      m = { type: 'statusReply', reqId: r.u32(), height: height() }
+      break
+    case RANGE:
+      m = { type: 'range', reqId: r.u32(), from: height(), count: r.u32() }
+      break
+    case RANGE_REPLY: {
+      const reqId = r.u32()
+      const n = r.u32()
+      if (n > MAX_RANGE) throw malformed(`range reply of ${n} blocks`)
+      const blocks: NetBlock[] = []
+      for (let i = 0; i < n; i++) blocks.push(readBlock(r))
+      m = { type: 'rangeReply', reqId, blocks }
+      break
+    }
     default:
       throw malformed(`unknown consensus message type ${type}`)
   }

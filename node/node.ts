@@ -401,6 +401,7 @@ export class ParsNode implements Startable {
         finalizedHeight: chain.finalized.header.number,
         peers: n.host.peerCount(),
         validators: n.config.set.size,
+        syncedBlocks: n.engine.syncedBlocks,
         params: n.config.params,
       }),
       validators: () => {

@@ -22,6 +22,8 @@ export interface EngineChain<B extends ConsensusBlock> {
   finalizedAt(height: number): string | undefined
   /** a final block by id (served to peers catching up) */
   getBlock(id: string): B | undefined
+  /** final blocks from `from`, in order, at most `count` (served to peers syncing a range) */
+  finalRange(from: number, count: number): MaybePromise<B[]>
   /** re-execute and check a proposed block (signature, state and receipts roots): false = invalid */
   verify(block: B): MaybePromise<boolean>
   /** build this validator's block on `parent`; undefined when there is nothing to include */
@@ -50,6 +52,10 @@ export type ConsensusMessage<B> =
   | { type: 'reply'; reqId: number; height: number; vote?: string }
   | { type: 'get'; id: string }
   | { type: 'block'; block: B }
+  | { type: 'status'; reqId: number }
+  | { type: 'statusReply'; reqId: number; height: number }
+  | { type: 'range'; reqId: number; from: number; count: number }
+  | { type: 'rangeReply'; reqId: number; blocks: B[] }
 
 export interface EngineTransport<B> {
   send(to: string, msg: ConsensusMessage<B>): void
@@ -115,6 +121,23 @@ export interface Responsiveness {
 }
 
 const MAX_FUTURE = 64
+/** A node further behind than this syncs by range; closer, it catches up by polling. */
+export const RANGE_SYNC_GAP = 8
+/** Blocks per range request (each range is anchored by one poll on its last block). */
+export const RANGE_CHUNK = 64
+
+interface SyncState {
+  phase: 'status' | 'anchor' | 'fetch' | 'apply'
+  reqId: number
+  asked: Set<string>
+  heights: Map<string, number>
+  votes: Map<string, string[]>
+  target: number
+  end: number
+  anchor?: string
+  sources: string[]
+  cancel: () => void
+}
 
 /**
  * Snowman consensus for one chain, one height at a time: the candidates at the next height (blocks
@@ -150,6 +173,10 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   /** blocks for heights above ours, kept until we get there */
   private readonly future = new Map<string, B>()
   readonly responsiveness = new Map<string, Responsiveness>()
+  /** range sync (bootstrapping): see startSync */
+  private sync: SyncState | undefined
+  /** blocks this node took by range sync, for tests and metrics */
+  syncedBlocks = 0
   /** polls run for each decided height, for the queries-per-decision figure */
   readonly pollsPerDecision: number[] = []
 
@@ -169,13 +196,17 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     if (this.running) return
     this.running = true
     this.advance(this.c.chain.head())
-    // a node that starts (or restarts) first asks whether the network has moved on
-    this.fallBehind()
+    // a node that starts (or restarts) first asks whether the network has moved on: far (range sync)
+    // or near (polling)
+    this.startSync()
+    if (this.sync === undefined) this.fallBehind()
     this.scheduleIdleCheck()
   }
 
   stop(): void {
     this.running = false
+    this.sync?.cancel()
+    this.sync = undefined
     this.proposeTimer?.()
     this.pollTimer?.()
     this.idleTimer?.()
@@ -216,6 +247,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
         if (!Number.isSafeInteger(msg.reqId) || (msg.vote !== undefined && typeof msg.vote !== 'string')) {
           return this.c.events?.misbehaviour?.(from, 'malformed reply')
         }
+        if (this.onSyncReply(from, msg.reqId, msg.height, msg.vote)) return
         this.onReply(from, msg.reqId, msg.height, msg.vote)
         return
       case 'get': {
@@ -224,9 +256,198 @@ export class SnowmanEngine<B extends ConsensusBlock> {
         if (b !== undefined) this.c.transport.send(from, { type: 'block', block: b })
         return
       }
+      case 'status': {
+        if (!Number.isSafeInteger(msg.reqId)) return this.c.events?.misbehaviour?.(from, 'malformed status')
+        this.c.transport.send(from, { type: 'statusReply', reqId: msg.reqId, height: this.c.chain.head().height })
+        return
+      }
+      case 'statusReply':
+        if (!Number.isSafeInteger(msg.height) || msg.height < 0) return this.c.events?.misbehaviour?.(from, 'malformed status reply')
+        this.onStatusReply(from, msg.reqId, msg.height)
+        return
+      case 'range': {
+        if (!Number.isSafeInteger(msg.from) || msg.from < 1 || !Number.isSafeInteger(msg.count) || msg.count < 1) {
+          return this.c.events?.misbehaviour?.(from, 'malformed range')
+        }
+        settle(
+          this.c.chain.finalRange(msg.from, Math.min(msg.count, RANGE_CHUNK)),
+          (blocks) => this.c.transport.send(from, { type: 'rangeReply', reqId: msg.reqId, blocks }),
+          () => undefined,
+        )
+        return
+      }
+      case 'rangeReply':
+        if (!Array.isArray(msg.blocks) || !msg.blocks.every((b) => this.wellFormed(b)))
+          return this.c.events?.misbehaviour?.(from, 'malformed range reply')
+        this.onRangeReply(from, msg.reqId, msg.blocks)
+        return
       default:
         this.c.events?.misbehaviour?.(from, 'unknown message type')
     }
+  }
+
+  // --- range sync ----------------------------------------------------------------------------------
+  //
+  // A node far behind (at start, or on hearing of a height well past its own) asks k validators for
+  // their final height, and takes as target the alphaPreference-th highest (so at least alpha of the
+  // sample are there). Then, 64 blocks at a time: one poll on the chunk's last height must name the
+  // same final block alphaPreference times (honest validators never name different final blocks,
+  // and alpha > k/2 of a sample cannot all be byzantine), the chunk is fetched from a validator that
+  // named it, checked to link from our head to that anchor by parent hashes, and each block is
+  // verified by re-execution and committed. What is left (a few blocks) is caught up by polling.
+
+  private startSync(): void {
+    if (!this.running || this.sync !== undefined) return
+    const sampled = this.c.validators.sample(this.c.params.k, this.c.randomInt).filter((v) => v.id !== this.c.self)
+    if (sampled.length === 0) return
+    const st: SyncState = {
+      phase: 'status',
+      reqId: this.nextReqId++,
+      asked: new Set(sampled.map((v) => v.id)),
+      heights: new Map(),
+      votes: new Map(),
+      target: 0,
+      end: 0,
+      sources: [],
+      cancel: () => undefined,
+    }
+    this.sync = st
+    st.cancel = this.c.clock.setTimer(this.timing.queryTimeout, () => this.statusDone(st))
+    for (const id of st.asked) this.c.transport.send(id, { type: 'status', reqId: st.reqId })
+  }
+
+  private endSync(): void {
+    this.sync?.cancel()
+    this.sync = undefined
+    this.fallBehind()
+  }
+
+  private onStatusReply(from: string, reqId: number, height: number): void {
+    const st = this.sync
+    if (st === undefined || st.phase !== 'status' || st.reqId !== reqId || !st.asked.has(from)) return
+    st.heights.set(from, height)
+    if (st.heights.size === st.asked.size) this.statusDone(st)
+  }
+
+  private statusDone(st: SyncState): void {
+    if (this.sync !== st || st.phase !== 'status') return
+    st.cancel()
+    const heights = [...st.heights.values()].sort((a, b) => b - a)
+    const target = heights[this.c.params.alphaPreference - 1]
+    if (target === undefined || target < this.height + RANGE_SYNC_GAP) return this.endSync()
+    st.target = target
+    this.nextChunk(st)
+  }
+
+  private nextChunk(st: SyncState): void {
+    if (this.sync !== st || !this.running) return
+    if (st.target < this.height + RANGE_SYNC_GAP) return this.endSync()
+    st.phase = 'anchor'
+    st.reqId = this.nextReqId++
+    st.end = Math.min(st.target, this.height + RANGE_CHUNK - 1)
+    st.votes = new Map()
+    st.asked = new Set([...st.heights.entries()].filter(([, h]) => h >= st.end).map(([id]) => id))
+    st.cancel = this.c.clock.setTimer(this.timing.queryTimeout, () => this.anchorDone(st))
+    for (const id of st.asked) this.c.transport.send(id, { type: 'query', reqId: st.reqId, height: st.end })
+  }
+
+  private onSyncReply(from: string, reqId: number, height: number, vote: string | undefined): boolean {
+    const st = this.sync
+    if (st === undefined || st.phase !== 'anchor' || st.reqId !== reqId) return false
+    if (!st.asked.has(from) || height !== st.end) return true
+    st.asked.delete(from)
+    if (vote !== undefined) st.votes.set(vote, [...(st.votes.get(vote) ?? []), from])
+    if (st.asked.size === 0) this.anchorDone(st)
+    return true
+  }
+
+  private anchorDone(st: SyncState): void {
+    if (this.sync !== st || st.phase !== 'anchor') return
+    st.cancel()
+    const best = [...st.votes.entries()].sort((a, b) => b[1].length - a[1].length)[0]
+    if (best === undefined || best[1].length < this.c.params.alphaPreference) return this.endSync()
+    st.anchor = best[0]
+    st.sources = best[1]
+    this.fetchChunk(st)
+  }
+
+  private fetchChunk(st: SyncState): void {
+    if (this.sync !== st) return
+    const source = st.sources.shift()
+    if (source === undefined) return this.endSync()
+    st.phase = 'fetch'
+    st.reqId = this.nextReqId++
+    st.cancel = this.c.clock.setTimer(this.timing.queryTimeout * 4, () => this.fetchChunk(st))
+    this.c.transport.send(source, { type: 'range', reqId: st.reqId, from: this.height, count: st.end - this.height + 1 })
+  }
+
+  private onRangeReply(from: string, reqId: number, blocks: B[]): void {
+    const st = this.sync
+    if (st === undefined || st.phase !== 'fetch' || st.reqId !== reqId) return
+    st.cancel()
+    // the chunk must run from our head to the anchor, each block on the one before
+    let parent = this.parent.id
+    let ok = blocks.length === st.end - this.height + 1
+    for (const [i, b] of blocks.entries()) {
+      if (!ok) break
+      ok = b.height === this.height + i && b.parentId === parent
+      parent = b.id
+    }
+    if (!ok || parent !== st.anchor) {
+      this.c.events?.misbehaviour?.(from, 'a range that does not lead to the anchored block')
+      return this.fetchChunk(st)
+    }
+    st.phase = 'apply'
+    this.applyChunk(st, blocks, 0, from)
+  }
+
+  private applyChunk(st: SyncState, blocks: B[], i: number, from: string): void {
+    if (this.sync !== st || !this.running) return
+    if (i === blocks.length) return this.nextChunk(st)
+    const b = blocks[i]!
+    if (b.height !== this.height) return this.endSync()
+    this.finalizing = true
+    let verified: MaybePromise<boolean>
+    try {
+      verified = this.c.chain.verify(b)
+    } catch {
+      verified = false
+    }
+    settle(
+      verified,
+      (ok) => {
+        if (!ok) {
+          this.finalizing = false
+          this.c.events?.misbehaviour?.(from, `synced block ${b.id} does not verify`)
+          return this.endSync()
+        }
+        let done: MaybePromise<void>
+        try {
+          done = this.c.chain.finalize(b)
+        } catch (e) {
+          done = Promise.reject(e)
+        }
+        settle(
+          done,
+          () => {
+            this.finalizing = false
+            this.syncedBlocks++
+            this.c.events?.finalized?.(b)
+            this.advance(b)
+            this.applyChunk(st, blocks, i + 1, from)
+          },
+          (e) => {
+            this.finalizing = false
+            this.c.logger?.error('committing a synced block failed; consensus stops', { error: String(e) })
+            this.stop()
+          },
+        )
+      },
+      () => {
+        this.finalizing = false
+        this.endSync()
+      },
+    )
   }
 
   private wellFormed(b: unknown): b is B {
@@ -310,7 +531,8 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     if (block.height > this.height) {
       // ahead of us: keep a few, and find out what we missed
       if (this.future.size < MAX_FUTURE) this.future.set(block.id, block)
-      this.fallBehind()
+      if (block.height >= this.height + RANGE_SYNC_GAP) this.startSync()
+      else this.fallBehind()
       return
     }
     if (block.height < this.height || block.parentId !== this.parent.id) return
@@ -385,7 +607,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   // --- polls ---------------------------------------------------------------------------------------
 
   private schedulePoll(): void {
-    if (this.poll !== undefined || this.pollTimer !== undefined || this.finalizing) return
+    if (this.poll !== undefined || this.pollTimer !== undefined || this.finalizing || this.sync !== undefined) return
     if (this.snowball === undefined && !this.behind) return
     this.pollTimer = this.c.clock.setTimer(0, () => {
       this.pollTimer = undefined
@@ -394,7 +616,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   }
 
   private startPoll(): void {
-    if (!this.running || this.poll !== undefined || this.finalizing) return
+    if (!this.running || this.poll !== undefined || this.finalizing || this.sync !== undefined) return
     const sampled = this.c.validators.sample(this.c.params.k, this.c.randomInt)
     const reqId = this.nextReqId++
     const height = this.height
@@ -505,7 +727,8 @@ export class SnowmanEngine<B extends ConsensusBlock> {
       return
     }
     if (height > this.height) {
-      this.fallBehind()
+      if (height >= this.height + RANGE_SYNC_GAP) this.startSync()
+      else this.fallBehind()
       this.c.transport.send(to, { type: 'reply', reqId, height })
       return
     }

@@ -45,6 +45,8 @@ export interface ConsensusInfo {
     finalizedHeight: bigint
     peers: number
     validators: number
+    /** blocks taken by range sync since start */
+    syncedBlocks?: number
     params?: { k: number; alphaPreference: number; alphaConfidence: number; beta: number }
   }
   validators(): {

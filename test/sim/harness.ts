@@ -167,6 +167,10 @@ export class SimChain implements EngineChain<SimBlock> {
     return this.byId.get(id)
   }
 
+  finalRange(from: number, count: number): SimBlock[] {
+    return this.final.slice(from, from + count)
+  }
+
   verify(block: SimBlock): boolean {
     return block.valid
   }

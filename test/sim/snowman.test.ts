@@ -56,9 +56,21 @@ describe('Snowman among 100 simulated validators', () => {
     expect(sim.disagreements()).toEqual([])
   })
 
-  it('a validator that starts late catches up from its peers', () => {
-    const sim = new Simulation({ seed: 7, validators: 20, params: paramsForNetwork(PARAMS, 20), lateJoin: [[5, 5_000]] })
+  it('a validator that starts a little late catches up by polling', () => {
+    const sim = new Simulation({ seed: 7, validators: 20, params: paramsForNetwork(PARAMS, 20), lateJoin: [[5, 2_000]] })
     expect(sim.runUntilHeight(12, 60_000)).toBe(true)
+    expect(sim.disagreements()).toEqual([])
+  })
+
+  it('a validator far behind syncs by range (each chunk anchored by a poll), then follows the tip', () => {
+    const sim = new Simulation({ seed: 8, validators: 20, params: paramsForNetwork(PARAMS, 20), lateJoin: [[5, 60_000]] })
+    sim.clock.run(60_001)
+    const late = sim.nodes[5]!
+    expect(late.chain!.head().height).toBe(0)
+    const tip = Math.max(...sim.honest.map((n) => n.chain!.head().height))
+    expect(tip).toBeGreaterThan(50)
+    expect(sim.runUntilHeight(tip + 3, 60_000)).toBe(true)
+    expect(late.engine!.syncedBlocks).toBeGreaterThan(40)
     expect(sim.disagreements()).toEqual([])
   })
 })

@@ -21,6 +21,7 @@ export const pars_status: MethodFactory = (d) => (params) => {
     finalizedHeight: quantity(s.finalizedHeight),
     peers: quantity(s.peers),
     validators: quantity(s.validators),
+    ...(s.syncedBlocks !== undefined ? { syncedBlocks: quantity(s.syncedBlocks) } : {}),
     ...(s.params !== undefined ? { consensus: s.params } : {}),
   }
 }

@@ -8,6 +8,7 @@ import {
   generateValidatorKey,
   signBlock,
   verifyBlockSignature,
+  type ConsensusMessage,
   type NetBlock,
 } from '../../../consensus/index.js'
 import { toHex } from '../../../common/index.js'
@@ -32,7 +33,12 @@ describe('the consensus wire format', () => {
       { type: 'reply', reqId: 5, height: 7, vote: block.id },
       { type: 'reply', reqId: 6, height: 8 },
       { type: 'get', id: block.id },
-    ] as const) {
+      { type: 'status', reqId: 9 },
+      { type: 'statusReply', reqId: 9, height: 1234 },
+      { type: 'range', reqId: 10, from: 5, count: 64 },
+      { type: 'rangeReply', reqId: 10, blocks: [block, { ...block, height: 8 }] },
+      { type: 'rangeReply', reqId: 11, blocks: [] },
+    ] as ConsensusMessage<NetBlock>[]) {
       expect(decodeConsensusMessage(encodeConsensusMessage(m))).toEqual(m)
     }
   })
