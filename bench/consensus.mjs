@@ -4,12 +4,13 @@
 // submission to finality, >= 200 transfers/s through 4 nodes. Writes the table into
 // docs/performance.md.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mnemonicToAccount } from 'viem/accounts'
+import { writeDocBlock } from './lib.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PARSD = join(ROOT, 'dist', 'node', 'cli', 'parsd.js')
@@ -157,7 +158,10 @@ async function measureNetwork(n) {
             'the pool to drain',
             300_000,
           )
-          const answers = await batch(url, raws.slice(k, k + 30).map((r) => ['eth_sendRawTransaction', [r]]))
+          const answers = await batch(
+            url,
+            raws.slice(k, k + 30).map((r) => ['eth_sendRawTransaction', [r]]),
+          )
           for (const a of answers) if (a.error) throw new Error(`send: ${a.error.message}`)
         }
       }),
@@ -223,15 +227,9 @@ const lines = [
 ]
 const table = lines.join('\n')
 console.log('\n' + table)
-const docPath = join(ROOT, 'docs', 'performance.md')
-const doc = readFileSync(docPath, 'utf8')
-const start = '<!-- bench:consensus:start -->'
-const end = '<!-- bench:consensus:end -->'
-const block = `${start}\n${table}\n${end}`
-writeFileSync(
-  docPath,
-  doc.includes(start)
-    ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block)
-    : `${doc.trimEnd()}\n\n## Consensus (\`npm run bench:consensus\`)\n\n\`bench/consensus.mjs\` starts real validator networks on loopback with \`parsd testnet init\` and measures, per network, the time from \`eth_sendRawTransaction\` to the receipt at the same node (blocks are final when committed, so this is submission to finality) for transfers sent one after another by 4 senders, and the rate at which pre-signed transfers from 15 accounts, sent to all nodes (at most 60 in flight per account, as the pool holds 64), become final. \`bench/consensus-sim.mts\` runs 100 validators of test/sim for the polls per decision. Targets: p50 <= 1 s, p99 <= 2 s, >= 200 transfers/s through 4 nodes. On a 2-core machine the processes share two cores, so larger networks measure the machine as much as the protocol.\n\n${block}\n`,
+writeDocBlock(
+  join(ROOT, 'docs', 'performance.md'),
+  'consensus',
+  table,
+  `## Consensus (\`npm run bench:consensus\`)\n\n\`bench/consensus.mjs\` starts real validator networks on loopback with \`parsd testnet init\` and measures, per network, the time from \`eth_sendRawTransaction\` to the receipt at the same node (blocks are final when committed, so this is submission to finality) for transfers sent one after another by 4 senders, and the rate at which pre-signed transfers from 15 accounts, sent to all nodes (at most 60 in flight per account, as the pool holds 64), become final. \`bench/consensus-sim.mts\` runs 100 validators of test/sim for the polls per decision. Targets: p50 <= 1 s, p99 <= 2 s, >= 200 transfers/s through 4 nodes. On a 2-core machine the processes share two cores, so larger networks measure the machine as much as the protocol.`,
 )
-console.log(`\nupdated ${docPath}`)

@@ -1,10 +1,10 @@
 // npm run bench:precompiles — each Pars precompile's gas per second against ecrecover's (3,000 gas)
 // on this machine, in one run, and ML-DSA verification by noble (the node's library) side by side
 // with liboqs compiled to WASM (@oqs/liboqs-js). Writes the table into docs/precompiles.md.
-import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeDocBlock } from './lib.mjs'
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
@@ -227,13 +227,4 @@ const lines = [
 ]
 const table = lines.join('\n')
 console.log('\n' + table)
-const docPath = join(ROOT, 'docs', 'precompiles.md')
-const doc = readFileSync(docPath, 'utf8')
-const start = '<!-- bench:precompiles:start -->'
-const end = '<!-- bench:precompiles:end -->'
-const block = `${start}\n${table}\n${end}`
-const next = doc.includes(start)
-  ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block)
-  : `${doc.trimEnd()}\n\n## Measured (\`npm run bench:precompiles\`)\n\n${block}\n`
-writeFileSync(docPath, next)
-console.log(`\nupdated ${docPath}`)
+writeDocBlock(join(ROOT, 'docs', 'precompiles.md'), 'precompiles', table, '## Measured (`npm run bench:precompiles`)')

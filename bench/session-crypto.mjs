@@ -411,12 +411,11 @@ const lines = [
 const table = lines.join('\n')
 console.log('\n' + table)
 
-const docPath = join(ROOT, 'docs', 'performance.md')
-const doc = readFileSync(docPath, 'utf8')
-const start = '<!-- bench:session-crypto:start -->'
-const end = '<!-- bench:session-crypto:end -->'
-const block = `${start}\n${table}\n${end}`
-const intro = `## Session cryptography (\`npm run bench:session-crypto\`)
+writeDocBlock(
+  join(ROOT, 'docs', 'performance.md'),
+  'session-crypto',
+  table,
+  `## Session cryptography (\`npm run bench:session-crypto\`)
 
 \`bench/session-crypto.mjs\` measures the session protocol (\`session/\`: the PQXDH-style handshake and the
 post-quantum double ratchet) in process, next to libsignal (\`@signalapp/libsignal-client\`, measured by
@@ -426,9 +425,5 @@ post-quantum double ratchet) in process, next to libsignal (\`@signalapp/libsign
 every run.
 
 Target: message throughput (direction alternating, so the DH ratchet turns on every message as in
-libsignal's loop) >= 0.1x libsignal's.`
-const next = doc.includes(start)
-  ? doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => block)
-  : `${doc.trimEnd()}\n\n${intro}\n\n${block}\n`
-writeFileSync(docPath, next)
-console.log(`\nupdated ${docPath}`)
+libsignal's loop) >= 0.1x libsignal's.`,
+)

@@ -1,5 +1,6 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { bytesToNumberBE } from '@noble/curves/utils.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 
@@ -20,12 +21,6 @@ export const ECIES_INFO = new TextEncoder().encode('pars-ecies-v1')
 
 const N = secp256k1.Point.CURVE().n
 
-function bytesToBigInt(b: Uint8Array): bigint {
-  let n = 0n
-  for (const x of b) n = (n << 8n) | BigInt(x)
-  return n
-}
-
 function keys(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
   const salt = new Uint8Array(66)
   salt.set(ephemeral, 0)
@@ -38,7 +33,7 @@ function keys(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array):
 export function eciesEncrypt(publicKey: Uint8Array, plaintext: Uint8Array, randomness: Uint8Array): Uint8Array {
   if (randomness.length !== 32) throw new Error('randomness must be 32 bytes')
   const P = secp256k1.Point.fromBytes(publicKey)
-  const e = (bytesToBigInt(randomness) % (N - 1n)) + 1n
+  const e = (bytesToNumberBE(randomness) % (N - 1n)) + 1n
   const R = secp256k1.Point.BASE.multiply(e).toBytes(true)
   const S = P.multiply(e).toBytes(true).subarray(1)
   const { key, nonce } = keys(S, R, P.toBytes(true))

@@ -1,6 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { nativeSecp256k1 } from '../../common/index.js'
+import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js'
+import { concat, nativeSecp256k1 } from '../../common/index.js'
 
 /**
  * Linkable ring signatures over secp256k1: LSAG (Liu, Wei and Wong 2004; the scheme Monero used
@@ -41,32 +42,8 @@ export interface RingVerification {
   keyImage?: Uint8Array
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let len = 0
-  for (const p of parts) len += p.length
-  const out = new Uint8Array(len)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
-function toBig(b: Uint8Array): bigint {
-  let n = 0n
-  for (const x of b) n = (n << 8n) | BigInt(x)
-  return n
-}
-
-function to32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32)
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(n & 0xffn)
-    n >>= 8n
-  }
-  return out
-}
+const toBig = bytesToNumberBE
+const to32 = (n: bigint): Uint8Array => numberToBytesBE(n, 32)
 
 /** The curve steps, native first, noble deciding whenever native throws. Points are 33-byte compressed. */
 function isPoint(p: Uint8Array): boolean {

@@ -5,6 +5,7 @@ import {
   identityFromPhrase,
   makeBundle,
   Session,
+  SessionError,
   type Identity,
   type Prekey,
   type ReplayGuard,
@@ -66,3 +67,14 @@ export function establish(options: SessionOptions = {}, seed = 1): Pair & { firs
 }
 
 export const text = (m: { content: Uint8Array }): string => new TextDecoder().decode(m.content)
+
+/** The SessionError code `f` throws (undefined if it returns); anything else is rethrown. */
+export function codeOf(f: () => unknown): string | undefined {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof SessionError) return e.code
+    throw e
+  }
+  return undefined
+}

@@ -13,20 +13,9 @@ import {
   normalizePhrase,
   parseSessionId,
   sessionLink,
-  SessionError,
   verifyBundle,
 } from '../../../session/index.js'
-import { alice, bob, eve, NOW, PHRASE_A, seededRandom } from './helpers.js'
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof SessionError) return e.code
-    throw e
-  }
-  return undefined
-}
+import { alice, bob, eve, NOW, PHRASE_A, seededRandom, codeOf } from './helpers.js'
 
 describe('identity from a recovery phrase', () => {
   it('the same phrase always restores the same four key pairs and Session ID', () => {

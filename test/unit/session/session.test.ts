@@ -6,21 +6,10 @@ import {
   generatePrekey,
   makeBundle,
   Session,
-  SessionError,
   verifySignedMessage,
   type ReceivedMessage,
 } from '../../../session/index.js'
-import { alice, bob, establish, eve, guard, NOW, seededRandom, text } from './helpers.js'
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof SessionError) return e.code
-    throw e
-  }
-  return undefined
-}
+import { alice, bob, establish, eve, guard, NOW, seededRandom, text, codeOf } from './helpers.js'
 
 describe('session establishment (PQXDH-style)', () => {
   it('two identities made from phrases establish a session and talk both ways', () => {
