@@ -1,0 +1,171 @@
+import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
+import { CipherSuite, HkdfSha256 } from '@hpke/core'
+import { XWing } from '@hpke/hybridkem-x-wing'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concat, utf8 } from '../../common/index.js'
+import { open, osRandom, seal, type RandomSource } from '../crypto/primitives.js'
+import { SessionError } from '../errors.js'
+import { Reader, Writer } from '../protocol/bytes.js'
+
+/**
+ * Onion requests: a client sends a request through a path of service nodes (3 by default) so that no
+ * node learns both who asked and what was asked of whom. Each layer is sealed to one hop's onion key
+ * with HPKE (RFC 9180, base mode) over X-Wing — ML-KEM-768 + X25519, so a quantum attacker who records
+ * the traffic must break ML-KEM and a classical one X25519 — with HKDF-SHA256 and ChaCha20-Poly1305
+ * (`@hpke/*`; info "pars-onion-v1"):
+ *
+ *   layer     = enc (1,120) ‖ HPKE ciphertext of:
+ *               version (1) ‖ kind (1: relay, 2: deliver) ‖ reply key (32) ‖ [next peer id] ‖ inner
+ *   inner     = the next hop's layer (relay), or the padded request (deliver)
+ *
+ * A hop learns the previous hop (the connection), the next hop (in its layer) and nothing else; only
+ * the last hop sees the request, and not who sent it. The answer travels back the same way, each
+ * hop sealing it under the reply key of its layer (XChaCha20-Poly1305), so only the client, who chose
+ * every reply key, opens all the layers. Requests and answers are padded to 1 KiB buckets; a packet
+ * shrinks by one layer's overhead per hop, as in any onion routing without re-padding. A hop refuses
+ * a layer it has already opened (replay).
+ */
+export const ONION_INFO = utf8.encode('pars-onion-v1')
+export const ONION_PUBLIC_KEY_BYTES = 1216
+const ENC_BYTES = 1120
+const VERSION = 1
+const RELAY = 1
+const DELIVER = 2
+export const MAX_PACKET = 128 * 1024
+const BUCKET = 1024
+const SEEN_LIMIT = 65_536
+
+export interface OnionHop {
+  peerId: string
+  /** the hop's X-Wing onion public key (1,216 bytes) */
+  publicKey: Uint8Array
+}
+
+export type PeeledLayer =
+  { kind: 'relay'; next: string; packet: Uint8Array; replyKey: Uint8Array } | { kind: 'deliver'; request: Uint8Array; replyKey: Uint8Array }
+
+/** The HPKE suite (stateless: one shared instance is no shared state). */
+const SUITE = new CipherSuite({ kem: new XWing(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305() })
+const suite = (): CipherSuite => SUITE
+
+const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer
+
+/** A service node's onion key pair (from a 32-byte seed, or random). */
+export async function onionKeyPair(seed: Uint8Array = osRandom(32)): Promise<{ publicKey: Uint8Array; privateKey: Uint8Array }> {
+  const kem = suite().kem
+  const kp = await kem.deriveKeyPair(buf(seed))
+  return {
+    publicKey: new Uint8Array(await kem.serializePublicKey(kp.publicKey)),
+    privateKey: new Uint8Array(await kem.serializePrivateKey(kp.privateKey)),
+  }
+}
+
+/** Pad to the next 1 KiB bucket (0x80 then zeros), as messages are padded. */
+export function padBucket(b: Uint8Array): Uint8Array {
+  const size = Math.ceil((b.length + 1) / BUCKET) * BUCKET
+  const out = new Uint8Array(size)
+  out.set(b)
+  out[b.length] = 0x80
+  return out
+}
+
+export function unpadBucket(b: Uint8Array): Uint8Array {
+  let i = b.length - 1
+  while (i >= 0 && b[i] === 0) i--
+  if (i < 0 || b[i] !== 0x80 || b.length % BUCKET !== 0) throw new SessionError('MALFORMED', 'onion payload padding')
+  return b.subarray(0, i)
+}
+
+async function sealLayer(hop: OnionHop, plaintext: Uint8Array, random: RandomSource): Promise<Uint8Array> {
+  const s = suite()
+  let recipientPublicKey
+  try {
+    recipientPublicKey = await s.kem.deserializePublicKey(buf(hop.publicKey))
+  } catch (e) {
+    throw new SessionError('MALFORMED', `hop ${hop.peerId}: not an X-Wing onion key`, { cause: e })
+  }
+  const r = await s.seal({ recipientPublicKey, ekm: buf(random(64)), info: buf(ONION_INFO) }, buf(plaintext))
+  return concat(new Uint8Array(r.enc), new Uint8Array(r.ct))
+}
+
+/**
+ * Wrap `request` for `path` (first hop first). Returns the packet for the first hop and the reply
+ * keys the client keeps to open the answer.
+ */
+export async function buildOnion(
+  path: readonly OnionHop[],
+  request: Uint8Array,
+  random: RandomSource = osRandom,
+): Promise<{ packet: Uint8Array; replyKeys: Uint8Array[] }> {
+  if (path.length === 0) throw new SessionError('MALFORMED', 'an onion path needs at least one hop')
+  const replyKeys = path.map(() => random(32))
+  let inner = padBucket(request)
+  for (let i = path.length - 1; i >= 0; i--) {
+    const w = new Writer().u8(VERSION)
+    if (i === path.length - 1) w.u8(DELIVER).bytes(replyKeys[i]!)
+    else
+      w.u8(RELAY)
+        .bytes(replyKeys[i]!)
+        .varBytes(utf8.encode(path[i + 1]!.peerId))
+    inner = await sealLayer(path[i]!, w.bytes(inner).finish(), random)
+  }
+  if (inner.length > MAX_PACKET) throw new SessionError('MALFORMED', `onion packet of ${inner.length} bytes is over ${MAX_PACKET}`)
+  return { packet: inner, replyKeys }
+}
+
+/** A service node's side: open one layer with its onion key, refusing replays. */
+export class OnionRouter {
+  private readonly seen = new Set<string>()
+  private readonly order: string[] = []
+
+  constructor(private readonly privateKey: Uint8Array) {}
+
+  async peel(packet: Uint8Array): Promise<PeeledLayer> {
+    if (packet.length <= ENC_BYTES || packet.length > MAX_PACKET) throw new SessionError('MALFORMED', 'onion packet size')
+    const enc = packet.subarray(0, ENC_BYTES)
+    const id = bytesToHex(sha256(enc))
+    if (this.seen.has(id)) throw new SessionError('DUPLICATE', 'this onion layer was already relayed (replay)')
+    const s = suite()
+    let plain: Uint8Array
+    try {
+      const recipientKey = await s.kem.deserializePrivateKey(buf(this.privateKey))
+      plain = new Uint8Array(await s.open({ recipientKey, enc: buf(enc), info: buf(ONION_INFO) }, buf(packet.subarray(ENC_BYTES))))
+    } catch (e) {
+      throw new SessionError('DECRYPT_FAILED', 'the onion layer does not open with this node key (altered, or not for us)', { cause: e })
+    }
+    this.remember(id)
+    const r = new Reader(plain, 'onion layer')
+    if (r.u8() !== VERSION) throw new SessionError('UNSUPPORTED_VERSION', 'onion layer version')
+    const kind = r.u8()
+    const replyKey = r.bytes(32)
+    if (kind === RELAY) {
+      const next = new TextDecoder().decode(r.varBytes(128))
+      return { kind: 'relay', next, packet: r.rest(), replyKey }
+    }
+    if (kind === DELIVER) return { kind: 'deliver', request: unpadBucket(r.rest()), replyKey }
+    throw new SessionError('MALFORMED', `onion layer kind ${kind}`)
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id)
+    this.order.push(id)
+    if (this.order.length > SEEN_LIMIT) this.seen.delete(this.order.shift()!)
+  }
+}
+
+/** A hop seals the answer it passes back under its layer's reply key (the last hop pads it first). */
+export function sealReply(replyKey: Uint8Array, response: Uint8Array, last: boolean, random: RandomSource = osRandom): Uint8Array {
+  return seal(replyKey, last ? padBucket(response) : response, ONION_INFO, random)
+}
+
+/** The client opens the answer, layer by layer from the first hop. */
+export function openReply(replyKeys: readonly Uint8Array[], reply: Uint8Array): Uint8Array {
+  let b = reply
+  for (const k of replyKeys) {
+    const o = open(k, b, ONION_INFO)
+    if (o === undefined) throw new SessionError('DECRYPT_FAILED', 'the onion answer does not open: altered on the way back')
+    b = o
+  }
+  return unpadBucket(b)
+}

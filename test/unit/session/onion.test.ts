@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import { buildOnion, onionKeyPair, openReply, OnionRouter, sealReply, type OnionHop } from '../../../session/index.js'
+import { codeOf, seededRandom } from './helpers.js'
+
+async function asyncCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p
+  } catch (e) {
+    return codeOf(() => {
+      throw e
+    })
+  }
+  return undefined
+}
+
+async function network(n: number) {
+  const keys = await Promise.all(Array.from({ length: n }, (_, i) => onionKeyPair(new Uint8Array(32).fill(i + 1))))
+  const hops: OnionHop[] = keys.map((k, i) => ({ peerId: `12D3KooNode${i}`, publicKey: k.publicKey }))
+  const routers = keys.map((k) => new OnionRouter(k.privateKey))
+  return { hops, routers }
+}
+
+describe('onion requests (X-Wing HPKE layers)', () => {
+  it('a 3-hop request reaches the last hop; each hop learns only the next; the answer comes back to the client alone', async () => {
+    const { hops, routers } = await network(3)
+    const request = new TextEncoder().encode('store this for 05abc…')
+    const { packet, replyKeys } = await buildOnion(hops, request, seededRandom(1))
+    const h1 = await routers[0]!.peel(packet)
+    expect(h1).toMatchObject({ kind: 'relay', next: hops[1]!.peerId })
+    const h2 = await routers[1]!.peel((h1 as { packet: Uint8Array }).packet)
+    expect(h2).toMatchObject({ kind: 'relay', next: hops[2]!.peerId })
+    const h3 = await routers[2]!.peel((h2 as { packet: Uint8Array }).packet)
+    expect(h3.kind).toBe('deliver')
+    expect(new TextDecoder().decode((h3 as { request: Uint8Array }).request)).toBe('store this for 05abc…')
+    // the first hop's view holds neither the request nor the last hop
+    const firstView = Buffer.from((h1 as { packet: Uint8Array }).packet)
+    expect(firstView.includes(Buffer.from('store this'))).toBe(false)
+    expect(firstView.includes(Buffer.from(hops[2]!.peerId))).toBe(false)
+    // the answer, sealed hop by hop on the way back
+    const answer = sealReply(
+      h1.replyKey,
+      sealReply(h2.replyKey, sealReply(h3.replyKey, new TextEncoder().encode('stored'), true), false),
+      false,
+    )
+    expect(new TextDecoder().decode(openReply(replyKeys, answer))).toBe('stored')
+    // a hop's reply key opens only its own layer
+    expect(() => openReply([replyKeys[1]!, replyKeys[0]!, replyKeys[2]!], answer)).toThrow()
+  })
+
+  it('requests are padded: small requests of different sizes make packets of one size', async () => {
+    const { hops } = await network(3)
+    const a = await buildOnion(hops, new Uint8Array(10))
+    const b = await buildOnion(hops, new Uint8Array(900))
+    expect(a.packet.length).toBe(b.packet.length)
+  })
+
+  it('refuses replays, altered layers, layers for another node, and garbage, with typed errors', async () => {
+    const { hops, routers } = await network(3)
+    const { packet } = await buildOnion(hops, new Uint8Array(5))
+    await routers[0]!.peel(packet)
+    expect(await asyncCode(routers[0]!.peel(packet))).toBe('DUPLICATE')
+    const fresh = (await buildOnion(hops, new Uint8Array(5))).packet
+    const altered = Uint8Array.from(fresh)
+    altered[altered.length - 5]! ^= 1
+    expect(await asyncCode(routers[0]!.peel(altered))).toBe('DECRYPT_FAILED')
+    expect(await asyncCode(routers[1]!.peel(fresh))).toBe('DECRYPT_FAILED') // sealed to hop 0, not hop 1
+    expect(await asyncCode(routers[0]!.peel(new Uint8Array(50)))).toBe('MALFORMED')
+    expect(await asyncCode(routers[0]!.peel(new Uint8Array(200_000)))).toBe('MALFORMED')
+    expect(await asyncCode(buildOnion([{ peerId: 'x', publicKey: new Uint8Array(10) }], new Uint8Array(1)))).toBe('MALFORMED')
+  })
+})
