@@ -1,0 +1,204 @@
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { sessionIdBytes } from '../crypto/identity.js'
+import { SessionError, type SessionErrorCode } from '../errors.js'
+import { Reader, Writer } from '../protocol/bytes.js'
+import { MAX_MESSAGE_BYTES, MAX_PAGE, type OwnerAuth, type StoredMessage } from '../storage/store.js'
+
+/**
+ * The service node protocol's requests and answers, in a versioned binary codec. They travel as the
+ * innermost payload of onion requests (and between swarm members, for replication).
+ */
+export type ServiceRequest =
+  | { type: 'store'; recipient: string; namespace: number; timestamp: number; ttl: number; data: Uint8Array; auth?: OwnerAuth }
+  | { type: 'retrieve'; recipient: string; namespace: number; lastHash?: string; limit: number; auth: OwnerAuth }
+  | { type: 'delete'; recipient: string; namespace: number; hashes: string[]; auth: OwnerAuth }
+  | { type: 'swarm'; recipient: string }
+  /** a swarm member passing on a record it stored (no auth: the record is what any client may store) */
+  | { type: 'replicate'; recipient: string; namespace: number; timestamp: number; ttl: number; data: Uint8Array; auth?: OwnerAuth }
+
+export type ServiceResponse =
+  | { type: 'stored'; hash: string; stored: boolean }
+  | { type: 'messages'; messages: StoredMessage[]; more: boolean }
+  | { type: 'deleted'; count: number }
+  | { type: 'swarm'; nodes: string[] }
+  /** this node is not in the recipient's swarm: these nodes are */
+  | { type: 'wrongSwarm'; nodes: string[] }
+  | { type: 'error'; code: SessionErrorCode; message: string }
+
+const VERSION = 1
+const REQ = { store: 1, retrieve: 2, delete: 3, swarm: 4, replicate: 5 } as const
+const RES = { stored: 1, messages: 2, deleted: 3, swarm: 4, wrongSwarm: 5, error: 6 } as const
+const MAX_HASHES = 1000
+const MAX_NODES = 64
+
+function writeAuth(w: Writer, a: OwnerAuth | undefined): void {
+  if (a === undefined) {
+    w.u8(0)
+    return
+  }
+  w.u8(1).varBytes(a.publicKey).u64(BigInt(a.timestamp)).varBytes(a.signature)
+}
+
+function readAuth(r: Reader): OwnerAuth | undefined {
+  const has = r.u8()
+  if (has === 0) return undefined
+  if (has !== 1) throw new SessionError('MALFORMED', 'auth flag')
+  return { publicKey: r.varBytes(4096), timestamp: Number(r.u64()), signature: r.varBytes(8192) }
+}
+
+const recipientOf = (r: Reader): string => bytesToHex(r.bytes(33))
+
+export function encodeRequest(q: ServiceRequest): Uint8Array {
+  const w = new Writer().u8(VERSION).u8(REQ[q.type]).bytes(sessionIdBytes(q.recipient))
+  switch (q.type) {
+    case 'store':
+    case 'replicate':
+      w.u16(q.namespace).u64(BigInt(q.timestamp)).u64(BigInt(q.ttl)).varBytes(q.data)
+      writeAuth(w, q.auth)
+      break
+    case 'retrieve':
+      w.u16(q.namespace).u8(q.lastHash === undefined ? 0 : 1)
+      if (q.lastHash !== undefined) w.bytes(hexToBytes(q.lastHash))
+      w.u16(q.limit)
+      writeAuth(w, q.auth)
+      break
+    case 'delete':
+      w.u16(q.namespace).u16(q.hashes.length)
+      for (const h of q.hashes) w.bytes(hexToBytes(h))
+      writeAuth(w, q.auth)
+      break
+    case 'swarm':
+      break
+  }
+  return w.finish()
+}
+
+export function decodeRequest(bytes: Uint8Array): ServiceRequest {
+  const r = new Reader(bytes, 'service request')
+  if (r.u8() !== VERSION) throw new SessionError('UNSUPPORTED_VERSION', 'service request version')
+  const type = r.u8()
+  const recipient = recipientOf(r)
+  let q: ServiceRequest
+  switch (type) {
+    case REQ.store:
+    case REQ.replicate: {
+      const namespace = r.u16()
+      const timestamp = Number(r.u64())
+      const ttl = Number(r.u64())
+      const data = r.varBytes(MAX_MESSAGE_BYTES)
+      const auth = readAuth(r)
+      q = { type: type === REQ.store ? 'store' : 'replicate', recipient, namespace, timestamp, ttl, data, ...(auth ? { auth } : {}) }
+      break
+    }
+    case REQ.retrieve: {
+      const namespace = r.u16()
+      const has = r.u8()
+      if (has > 1) throw new SessionError('MALFORMED', 'lastHash flag')
+      const lastHash = has === 1 ? bytesToHex(r.bytes(32)) : undefined
+      const limit = Math.min(r.u16(), MAX_PAGE)
+      const auth = readAuth(r)
+      if (auth === undefined) throw new SessionError('BAD_SIGNATURE', 'retrieve needs the owner signature')
+      q = { type: 'retrieve', recipient, namespace, limit, auth, ...(lastHash !== undefined ? { lastHash } : {}) }
+      break
+    }
+    case REQ.delete: {
+      const namespace = r.u16()
+      const n = r.u16()
+      if (n > MAX_HASHES) throw new SessionError('MALFORMED', `delete of ${n} hashes`)
+      const hashes = Array.from({ length: n }, () => bytesToHex(r.bytes(32)))
+      const auth = readAuth(r)
+      if (auth === undefined) throw new SessionError('BAD_SIGNATURE', 'delete needs the owner signature')
+      q = { type: 'delete', recipient, namespace, hashes, auth }
+      break
+    }
+    case REQ.swarm:
+      q = { type: 'swarm', recipient }
+      break
+    default:
+      throw new SessionError('MALFORMED', `unknown service request type ${type}`)
+  }
+  r.end()
+  return q
+}
+
+function writeNodes(w: Writer, nodes: string[]): void {
+  w.u8(nodes.length)
+  for (const n of nodes) w.varBytes(new TextEncoder().encode(n))
+}
+
+function readNodes(r: Reader): string[] {
+  const n = r.u8()
+  if (n > MAX_NODES) throw new SessionError('MALFORMED', 'node list')
+  return Array.from({ length: n }, () => new TextDecoder().decode(r.varBytes(128)))
+}
+
+export function encodeResponse(a: ServiceResponse): Uint8Array {
+  const w = new Writer().u8(VERSION).u8(RES[a.type])
+  switch (a.type) {
+    case 'stored':
+      w.bytes(hexToBytes(a.hash)).u8(a.stored ? 1 : 0)
+      break
+    case 'messages':
+      w.u16(a.messages.length).u8(a.more ? 1 : 0)
+      for (const m of a.messages)
+        w.bytes(hexToBytes(m.hash)).u16(m.namespace).u64(BigInt(m.timestamp)).u64(BigInt(m.expiry)).varBytes(m.data)
+      break
+    case 'deleted':
+      w.u32(a.count)
+      break
+    case 'swarm':
+    case 'wrongSwarm':
+      writeNodes(w, a.nodes)
+      break
+    case 'error':
+      w.varBytes(new TextEncoder().encode(a.code)).varBytes(new TextEncoder().encode(a.message))
+      break
+  }
+  return w.finish()
+}
+
+export function decodeResponse(bytes: Uint8Array): ServiceResponse {
+  const r = new Reader(bytes, 'service response')
+  if (r.u8() !== VERSION) throw new SessionError('UNSUPPORTED_VERSION', 'service response version')
+  const type = r.u8()
+  let a: ServiceResponse
+  switch (type) {
+    case RES.stored:
+      a = { type: 'stored', hash: bytesToHex(r.bytes(32)), stored: r.u8() === 1 }
+      break
+    case RES.messages: {
+      const n = r.u16()
+      if (n > MAX_PAGE) throw new SessionError('MALFORMED', 'page size')
+      const more = r.u8() === 1
+      const messages = Array.from({ length: n }, () => ({
+        hash: bytesToHex(r.bytes(32)),
+        namespace: r.u16(),
+        timestamp: Number(r.u64()),
+        expiry: Number(r.u64()),
+        data: r.varBytes(MAX_MESSAGE_BYTES),
+      }))
+      a = { type: 'messages', messages, more }
+      break
+    }
+    case RES.deleted:
+      a = { type: 'deleted', count: r.u32() }
+      break
+    case RES.swarm:
+      a = { type: 'swarm', nodes: readNodes(r) }
+      break
+    case RES.wrongSwarm:
+      a = { type: 'wrongSwarm', nodes: readNodes(r) }
+      break
+    case RES.error:
+      a = {
+        type: 'error',
+        code: new TextDecoder().decode(r.varBytes(64)) as SessionErrorCode,
+        message: new TextDecoder().decode(r.varBytes(1024)),
+      }
+      break
+    default:
+      throw new SessionError('MALFORMED', `unknown service response type ${type}`)
+  }
+  r.end()
+  return a
+}

@@ -1,0 +1,115 @@
+import { type Logger } from '../../common/index.js'
+import { SessionError } from '../errors.js'
+import { buildOnion, openReply, sealReply, type OnionHop, type OnionRouter } from '../onion/onion.js'
+import type { MessageStore } from '../storage/store.js'
+import type { SwarmMap } from '../swarm/swarms.js'
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
+
+/** How a service node reaches another: a direct request, or an onion layer for it to peel. */
+export interface ServiceTransport {
+  request(peer: string, protocol: 'service' | 'onion', bytes: Uint8Array): Promise<Uint8Array>
+}
+
+export interface ServiceNodeComponents {
+  self: string
+  store: MessageStore
+  swarms: SwarmMap
+  onion: OnionRouter
+  transport: ServiceTransport
+  logger?: Logger
+}
+
+/**
+ * A service node: keeps the messages of the Session IDs its swarm serves (storage/store.ts), passes
+ * what it stores to the other members of its swarm, tells a client that asks the wrong node which
+ * nodes to ask, and relays or answers onion requests. It never holds plaintext or learns a sender:
+ * what it stores is a recipient and ciphertext.
+ */
+export class ServiceNode {
+  constructor(private readonly c: ServiceNodeComponents) {}
+
+  private inSwarm(recipient: string): string[] | undefined {
+    const nodes = this.c.swarms.nodesFor(recipient)
+    return nodes.includes(this.c.self) ? nodes : undefined
+  }
+
+  /** A request from a client (through an onion path) or a swarm peer; always answers, never throws. */
+  async handle(bytes: Uint8Array, from: string | undefined): Promise<Uint8Array> {
+    let answer: ServiceResponse
+    try {
+      answer = await this.answer(decodeRequest(bytes), from)
+    } catch (e) {
+      answer =
+        e instanceof SessionError
+          ? { type: 'error', code: e.code, message: e.message }
+          : { type: 'error', code: 'MALFORMED', message: 'the request could not be served' }
+      if (!(e instanceof SessionError)) this.c.logger?.warn('service request failed', { error: String(e) })
+    }
+    return encodeResponse(answer)
+  }
+
+  private async answer(q: ServiceRequest, from: string | undefined): Promise<ServiceResponse> {
+    if (q.type === 'swarm') return { type: 'swarm', nodes: this.c.swarms.nodesFor(q.recipient) }
+    const members = this.inSwarm(q.recipient)
+    if (members === undefined) return { type: 'wrongSwarm', nodes: this.c.swarms.nodesFor(q.recipient) }
+    switch (q.type) {
+      case 'store': {
+        const r = await this.c.store.store(q)
+        if (r.stored) this.replicate(q, members)
+        return { type: 'stored', ...r }
+      }
+      case 'replicate': {
+        // only a member of this swarm passes records on; a client stores with 'store'
+        if (from === undefined || !members.includes(from))
+          throw new SessionError('BAD_SIGNATURE', 'replication from a node outside the swarm')
+        const { type: _type, ...record } = q
+        const r = await this.c.store.store(record)
+        return { type: 'stored', ...r }
+      }
+      case 'retrieve': {
+        const r = await this.c.store.retrieve({ ...q, ...(q.lastHash !== undefined ? { lastHash: q.lastHash } : {}) })
+        return { type: 'messages', ...r }
+      }
+      case 'delete':
+        return { type: 'deleted', count: await this.c.store.delete(q.recipient, q.namespace, q.hashes, q.auth) }
+    }
+  }
+
+  /** Pass a new record to the other members; a member that is down gets it from the others later. */
+  private replicate(q: Extract<ServiceRequest, { type: 'store' }>, members: string[]): void {
+    const bytes = encodeRequest({ ...q, type: 'replicate' })
+    for (const m of members) {
+      if (m === this.c.self) continue
+      this.c.transport
+        .request(m, 'service', bytes)
+        .catch((e: unknown) => this.c.logger?.debug('replication failed', { to: m, error: String(e) }))
+    }
+  }
+
+  /** An onion layer for this node: relay it to the next hop, or answer it; the reply is sealed for the way back. */
+  async handleOnion(packet: Uint8Array): Promise<Uint8Array> {
+    let layer
+    try {
+      layer = await this.c.onion.peel(packet)
+    } catch (e) {
+      // no reply key: the client sees its answer fail to open, and tries another path
+      const err = e instanceof SessionError ? e : new SessionError('MALFORMED', 'bad onion layer')
+      return encodeResponse({ type: 'error', code: err.code, message: err.message })
+    }
+    if (layer.kind === 'deliver') return sealReply(layer.replyKey, await this.handle(layer.request, undefined), true)
+    let downstream: Uint8Array
+    try {
+      downstream = await this.c.transport.request(layer.next, 'onion', layer.packet)
+    } catch {
+      downstream = new Uint8Array(0) // the path is broken here: the client's answer does not open
+    }
+    return sealReply(layer.replyKey, downstream, false)
+  }
+}
+
+/** Send a service request through an onion path (the path's first hop is reached directly). */
+export async function onionRequest(transport: ServiceTransport, path: readonly OnionHop[], q: ServiceRequest): Promise<ServiceResponse> {
+  const { packet, replyKeys } = await buildOnion(path, encodeRequest(q))
+  const reply = await transport.request(path[0]!.peerId, 'onion', packet)
+  return decodeResponse(openReply(replyKeys, reply))
+}

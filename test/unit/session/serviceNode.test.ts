@@ -1,0 +1,164 @@
+// Service nodes in one process (memory-level stores, an in-memory transport): onion-routed stores and
+// retrievals, swarm replication, wrong-swarm redirects, and what a node's database holds.
+import { describe, expect, it } from 'vitest'
+import { openMemoryDb, type KVStore } from '../../../common/index.js'
+import {
+  MessageStore,
+  onionKeyPair,
+  onionRequest,
+  OnionRouter,
+  ServiceNode,
+  signOwner,
+  SwarmMap,
+  type OnionHop,
+  type ServiceTransport,
+} from '../../../session/index.js'
+import { alice, bob, establish } from './helpers.js'
+
+async function network(n: number) {
+  const ids = Array.from({ length: n }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
+  const swarms = new SwarmMap()
+  swarms.apply({ joined: ids }, new Uint8Array(32))
+  const down = new Set<string>()
+  const nodes = new Map<string, ServiceNode>()
+  const dbs = new Map<string, KVStore>()
+  const hops: OnionHop[] = []
+  const transportFor = (self: string): ServiceTransport => ({
+    async request(peer, protocol, bytes) {
+      if (down.has(peer)) throw new Error(`${peer} is down`)
+      const node = nodes.get(peer)!
+      return protocol === 'onion' ? node.handleOnion(bytes) : node.handle(bytes, self)
+    },
+  })
+  for (const [i, id] of ids.entries()) {
+    const kv = await openMemoryDb()
+    dbs.set(id, kv)
+    const keys = await onionKeyPair(new Uint8Array(32).fill(i + 1))
+    hops.push({ peerId: id, publicKey: keys.publicKey })
+    nodes.set(
+      id,
+      new ServiceNode({
+        self: id,
+        store: new MessageStore(kv),
+        swarms,
+        onion: new OnionRouter(keys.privateKey),
+        transport: transportFor(id),
+      }),
+    )
+  }
+  const client: ServiceTransport = transportFor('client')
+  return { ids, swarms, nodes, dbs, hops, client, down }
+}
+
+const settle = () => new Promise((r) => setImmediate(r))
+
+describe('service nodes', () => {
+  it('a message stored through a 3-hop onion path lands in the recipient swarm, replicated; the owner retrieves it even with 2 members down', async () => {
+    const net = await network(7)
+    const path = [net.hops[0]!, net.hops[3]!, net.hops[5]!]
+    const data = new TextEncoder().encode('ciphertext for bob')
+    const r = await onionRequest(net.client, path, {
+      type: 'store',
+      recipient: bob.sessionId,
+      namespace: 0,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data,
+    })
+    expect(r).toMatchObject({ type: 'stored', stored: true })
+    await settle()
+    const members = net.swarms.nodesFor(bob.sessionId)
+    net.down.add(members[0]!)
+    net.down.add(members[1]!)
+    const alive = net.hops.filter((h) => !net.down.has(h.peerId))
+    const got = await onionRequest(net.client, [alive[0]!, alive[1]!, alive.find((h) => members.includes(h.peerId))!], {
+      type: 'retrieve',
+      recipient: bob.sessionId,
+      namespace: 0,
+      limit: 10,
+      auth: signOwner(bob.mldsa, 'retrieve', 0, Date.now()),
+    })
+    expect(got.type).toBe('messages')
+    expect((got as { messages: { data: Uint8Array }[] }).messages.map((m) => new TextDecoder().decode(m.data))).toEqual([
+      'ciphertext for bob',
+    ])
+  })
+
+  it('a node outside the swarm answers with the swarm to ask; a node refuses replication from outside its swarm', async () => {
+    const net = await network(14)
+    expect(net.swarms.size).toBe(2)
+    const members = net.swarms.nodesFor(bob.sessionId)
+    const outsider = net.hops.find((h) => !members.includes(h.peerId))!
+    const r = await onionRequest(net.client, [net.hops[0]!, net.hops[1]!, outsider], {
+      type: 'store',
+      recipient: bob.sessionId,
+      namespace: 0,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data: new Uint8Array(5),
+    })
+    expect(r).toEqual({ type: 'wrongSwarm', nodes: members })
+    const member = net.nodes.get(members[0]!)!
+    const { encodeRequest, decodeResponse } = await import('../../../session/index.js')
+    const forged = encodeRequest({
+      type: 'replicate',
+      recipient: bob.sessionId,
+      namespace: 0,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data: new Uint8Array(5),
+    })
+    expect(decodeResponse(await member.handle(forged, outsider.peerId))).toMatchObject({ type: 'error', code: 'BAD_SIGNATURE' })
+  })
+
+  it('bad requests get typed errors; a broken path makes the answer fail to open, and nothing crashes', async () => {
+    const net = await network(5)
+    const r = await onionRequest(net.client, net.hops.slice(0, 3), {
+      type: 'retrieve',
+      recipient: bob.sessionId,
+      namespace: 0,
+      limit: 10,
+      auth: signOwner(alice.mldsa, 'retrieve', 0, Date.now()),
+    })
+    expect(r).toMatchObject({ type: 'error', code: 'BAD_SIGNATURE' })
+    const node = net.nodes.get(net.ids[0]!)!
+    const { decodeResponse } = await import('../../../session/index.js')
+    expect(decodeResponse(await node.handle(new Uint8Array([1, 99, 0]), 'x'))).toMatchObject({ type: 'error', code: 'MALFORMED' })
+    net.down.add(net.ids[2]!)
+    await expect(
+      onionRequest(net.client, [net.hops[0]!, net.hops[1]!, net.hops[2]!], { type: 'swarm', recipient: bob.sessionId }),
+    ).rejects.toThrow(/does not open/)
+  })
+
+  it("no service node's database holds the plaintext, the sender's Session ID or the sender's keys", async () => {
+    const net = await network(7)
+    const { a, b } = establish()
+    a.decrypt(b.encrypt('hi')) // past the handshake: Alice's envelopes no longer carry her keys
+    const secret = 'meet at noon'
+    const data = a.encrypt(secret)
+    await onionRequest(net.client, net.hops.slice(4, 7), {
+      type: 'store',
+      recipient: bob.sessionId,
+      namespace: 0,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data,
+    })
+    await settle()
+    const needles = [
+      Buffer.from(secret),
+      Buffer.from(alice.sessionId, 'hex'),
+      Buffer.from(alice.mldsa.publicKey.subarray(0, 64)),
+      Buffer.from(alice.x25519.publicKey),
+    ]
+    let records = 0
+    for (const [, kv] of net.dbs) {
+      for await (const [k, v] of kv.iterator()) {
+        const both = Buffer.concat([Buffer.from(k), Buffer.from(v)])
+        for (const n of needles) expect(both.includes(n)).toBe(false)
+        records++
+      }
+    }
+    expect(records).toBeGreaterThan(0)
+  })
+})
