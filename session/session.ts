@@ -17,8 +17,12 @@ import {
   kdf,
   LENGTHS,
   ml_dsa87,
+  NONCE_BYTES,
+  open,
   osRandom,
+  seal,
   sha3_256,
+  TAG_BYTES,
   utf8,
   x25519KeyPair,
   type RandomSource,
@@ -41,8 +45,15 @@ import { coarsen, ContentType, decodeMessage, encodeMessage, FLAG_SIGNED, MESSAG
  * Sessions between two identities: the PQXDH-style handshake and the ratchet, over the wire format
  *
  *   message   = version u8 (1) ‖ type u8 (2) ‖ u16 header length ‖ sealed header ‖ sealed body
- *   handshake = version u8 (1) ‖ type u8 (1) ‖ initiator ML-DSA-87 key ‖ Ed25519 key ‖ X25519 key ‖
- *               prekey id u32 ‖ ephemeral X25519 key ‖ ML-KEM-1024 ciphertext ‖ hybrid signature ‖ message
+ *   handshake = version u8 (1) ‖ type u8 (1) ‖ prekey id u32 ‖ E (32) ‖ C (1,568) ‖
+ *               XChaCha20-Poly1305(sealing key, nonce, aad = everything before it).seal(
+ *                 initiator ML-DSA-87 key ‖ Ed25519 key ‖ X25519 key ‖ EK_A ‖ ML-KEM ciphertext ‖ signature) ‖
+ *               message
+ *
+ * Sealed sender: the handshake's fields — the initiator's keys, which name it — are sealed to the
+ * responder's signed prekey: a fresh X25519 key E and an ML-KEM-1024 encapsulation C to the prekey,
+ * sealing key = HKDF-SHA256(DH(E, SPK_B) ‖ ML-KEM secret, salt = SHA3-256(E ‖ C), "pars-sealed-v1").
+ * A service node storing the envelope sees the recipient and a prekey id, never who wrote it.
  *
  * Handshake (initiator A, responder B with bundle: identity key IK_B, signed prekey SPK_B and its
  * ML-KEM-1024 key PQPK_B; A's ephemeral EK_A):
@@ -63,7 +74,10 @@ export const TYPE_HANDSHAKE = 1
 export const TYPE_MESSAGE = 2
 const HANDSHAKE_CONTEXT = 'pars-handshake-v1'
 const SIGNED_MESSAGE_CONTEXT = 'pars-signed-message-v1'
-const HANDSHAKE_PREFIX_BYTES = 2 + LENGTHS.mldsaPublicKey + 32 + 32 + 4 + 32 + LENGTHS.mlkemCipherText + HYBRID_SIGNATURE_BYTES
+const FIELDS_BYTES = LENGTHS.mldsaPublicKey + 32 + 32 + 32 + LENGTHS.mlkemCipherText + HYBRID_SIGNATURE_BYTES
+const OUTER_HEADER_BYTES = 2 + 4 + 32 + LENGTHS.mlkemCipherText
+const HANDSHAKE_PREFIX_BYTES = OUTER_HEADER_BYTES + NONCE_BYTES + FIELDS_BYTES + TAG_BYTES
+const SEALED_LABEL = 'pars-sealed-v1'
 
 export interface SessionOptions {
   random?: RandomSource
@@ -127,7 +141,7 @@ export function verifySignedMessage(
 }
 
 /** What kind of envelope these bytes are, without opening it (for routing). */
-export function envelopeKind(bytes: Uint8Array): { kind: 'handshake'; handshakeId: string; initiatorId: string } | { kind: 'message' } {
+export function envelopeKind(bytes: Uint8Array): { kind: 'handshake'; handshakeId: string; prekeyId: number } | { kind: 'message' } {
   const r = new Reader(bytes, 'envelope')
   const version = r.u8()
   if (version !== WIRE_VERSION)
@@ -135,42 +149,98 @@ export function envelopeKind(bytes: Uint8Array): { kind: 'handshake'; handshakeI
   const type = r.u8()
   if (type === TYPE_MESSAGE) return { kind: 'message' }
   if (type !== TYPE_HANDSHAKE) throw new SessionError('MALFORMED', `unknown envelope type ${type}`)
-  const h = parseHandshake(bytes)
-  return { kind: 'handshake', handshakeId: h.id, initiatorId: h.initiator.sessionId }
+  const h = parseOuter(bytes)
+  return { kind: 'handshake', handshakeId: h.id, prekeyId: h.prekeyId }
 }
 
-interface ParsedHandshake {
-  initiator: PublicIdentity
+/** The clear part of a handshake envelope: which prekey, the sealing key material, the sealed fields. */
+interface OuterHandshake {
   prekeyId: number
-  ek: Uint8Array
-  ct: Uint8Array
-  signature: Uint8Array
+  header: Uint8Array
+  eph: Uint8Array
+  kemCt: Uint8Array
+  sealed: Uint8Array
   inner: Uint8Array
   id: string
 }
 
-function parseHandshake(bytes: Uint8Array): ParsedHandshake {
+function parseOuter(bytes: Uint8Array): OuterHandshake {
   const r = new Reader(bytes, 'handshake')
   r.u8()
   r.u8()
+  const prekeyId = r.u32()
+  const eph = r.bytes(32)
+  const kemCt = r.bytes(LENGTHS.mlkemCipherText)
+  const sealed = r.bytes(NONCE_BYTES + FIELDS_BYTES + TAG_BYTES)
+  const inner = r.rest()
+  return {
+    prekeyId,
+    header: bytes.subarray(0, OUTER_HEADER_BYTES),
+    eph,
+    kemCt,
+    sealed,
+    inner,
+    id: bytesToHex(sha3_256(concat(eph, kemCt))),
+  }
+}
+
+interface HandshakeFields {
+  initiator: PublicIdentity
+  ek: Uint8Array
+  ct: Uint8Array
+  signature: Uint8Array
+}
+
+function encodeFields(f: HandshakeFields): Uint8Array {
+  return new Writer()
+    .bytes(f.initiator.mldsa)
+    .bytes(f.initiator.ed25519)
+    .bytes(f.initiator.x25519)
+    .bytes(f.ek)
+    .bytes(f.ct)
+    .bytes(f.signature)
+    .finish()
+}
+
+function decodeFields(b: Uint8Array): HandshakeFields {
+  const r = new Reader(b, 'handshake fields')
   const mldsa = r.bytes(LENGTHS.mldsaPublicKey)
   const ed25519 = r.bytes(32)
   const x25519 = r.bytes(32)
-  const prekeyId = r.u32()
   const ek = r.bytes(32)
   const ct = r.bytes(LENGTHS.mlkemCipherText)
   const signature = r.bytes(HYBRID_SIGNATURE_BYTES)
-  const inner = r.rest()
-  return {
-    initiator: { sessionId: sessionIdOf(mldsa), mldsa, ed25519, x25519 },
-    prekeyId,
-    ek,
-    ct,
-    signature,
-    inner,
-    id: bytesToHex(sha3_256(concat(ek, ct))),
-  }
+  r.end()
+  return { initiator: { sessionId: sessionIdOf(mldsa), mldsa, ed25519, x25519 }, ek, ct, signature }
 }
+
+function sealingKey(ss1: Uint8Array, ss2: Uint8Array, eph: Uint8Array, kemCt: Uint8Array): Uint8Array {
+  return kdf(concat(ss1, ss2), sha3_256(concat(eph, kemCt)), SEALED_LABEL, 32)
+}
+
+/** Seal handshake fields to a prekey: the envelope prefix (without the first message). */
+function sealHandshake(
+  prekey: { id: number; x25519: Uint8Array; mlkem: Uint8Array },
+  fields: HandshakeFields,
+  random: RandomSource,
+): Uint8Array {
+  const eph = x25519KeyPair(random)
+  const { cipherText: kemCt, sharedSecret } = encapsulate(prekey.mlkem, random)
+  const header = new Writer().u8(WIRE_VERSION).u8(TYPE_HANDSHAKE).u32(prekey.id).bytes(eph.publicKey).bytes(kemCt).finish()
+  const key = sealingKey(dh(eph.secretKey, prekey.x25519), sharedSecret, eph.publicKey, kemCt)
+  return concat(header, seal(key, encodeFields(fields), header, random))
+}
+
+/** Open the sealed fields with the prekey they were sealed to. */
+function openHandshake(outer: OuterHandshake, prekey: Prekey): HandshakeFields {
+  const key = sealingKey(dh(prekey.x25519.secretKey, outer.eph), decapsulate(outer.kemCt, prekey.mlkem.secretKey), outer.eph, outer.kemCt)
+  const fields = open(key, outer.sealed, outer.header)
+  if (fields === undefined) throw new SessionError('DECRYPT_FAILED', 'the handshake does not open with this prekey: altered, or not for us')
+  return decodeFields(fields)
+}
+
+/** Internals exposed for the tests (building handshakes no honest client would). */
+export const __handshakeInternals = { sealHandshake, openHandshake, parseOuter }
 
 function transcript(
   ad: Uint8Array,
@@ -244,20 +314,14 @@ export class Session {
     }
     const t = transcript(ad, myPublic, b.identity.x25519, b.prekey.id, b.prekey.x25519, b.prekey.mlkem, ek.publicKey, ct)
     const signature = hybridSign(me, HANDSHAKE_CONTEXT, t, random)
-    const prefix = new Writer()
-      .u8(WIRE_VERSION)
-      .u8(TYPE_HANDSHAKE)
-      .bytes(me.mldsa.publicKey)
-      .bytes(me.ed25519.publicKey)
-      .bytes(me.x25519.publicKey)
-      .u32(b.prekey.id)
-      .bytes(ek.publicKey)
-      .bytes(ct)
-      .bytes(signature)
-      .finish()
+    const prefix = sealHandshake(
+      { id: b.prekey.id, x25519: b.prekey.x25519, mlkem: b.prekey.mlkem },
+      { initiator: myPublic, ek: ek.publicKey, ct, signature },
+      random,
+    )
     const state = initInitiator(sk, ad, b.prekey.x25519, random, now(), options.ratchet)
     sk.fill(0)
-    return new Session(me, b.identity, state, prefix, bytesToHex(sha3_256(concat(ek.publicKey, ct))), random, now)
+    return new Session(me, b.identity, state, prefix, parseOuter(prefix).id, random, now)
   }
 
   /**
@@ -275,10 +339,11 @@ export class Session {
     const now = options.now ?? clock
     const kind = envelopeKind(envelope)
     if (kind.kind !== 'handshake') throw new SessionError('MALFORMED', 'not a handshake: open it with its session')
-    const h = parseHandshake(envelope)
-    if (guard.has(h.id)) throw new SessionError('DUPLICATE', 'this handshake was already accepted')
-    const prekey = prekeys(h.prekeyId)
-    if (prekey === undefined) throw new SessionError('UNKNOWN_PREKEY', `no signed prekey ${h.prekeyId} here (rotated out?)`)
+    const outer = parseOuter(envelope)
+    if (guard.has(outer.id)) throw new SessionError('DUPLICATE', 'this handshake was already accepted')
+    const prekey = prekeys(outer.prekeyId)
+    if (prekey === undefined) throw new SessionError('UNKNOWN_PREKEY', `no signed prekey ${outer.prekeyId} here (rotated out?)`)
+    const h = { ...openHandshake(outer, prekey), id: outer.id, inner: outer.inner }
     const ad = associatedData(h.initiator.sessionId, me.sessionId)
     const t = transcript(ad, h.initiator, me.x25519.publicKey, prekey.id, prekey.x25519.publicKey, prekey.mlkem.publicKey, h.ek, h.ct)
     if (!hybridVerify(h.initiator, HANDSHAKE_CONTEXT, t, h.signature)) {
@@ -375,7 +440,7 @@ export class Session {
       if (kind.handshakeId !== this.handshakeId) {
         throw new SessionError('DECRYPT_FAILED', 'a new handshake, not this session: accept it as a new session')
       }
-      return this.openMessage(parseHandshake(envelope).inner)
+      return this.openMessage(parseOuter(envelope).inner)
     }
     const m = this.openMessage(envelope)
     // the responder answered: the handshake need not travel any more

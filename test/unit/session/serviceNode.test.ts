@@ -130,7 +130,7 @@ describe('service nodes', () => {
     ).rejects.toThrow(/does not open/)
   })
 
-  it("no service node's database holds the plaintext, the sender's Session ID or the sender's keys", async () => {
+  it("no service node's database holds the plaintext, the sender's Session ID or the sender's keys (sealed sender)", async () => {
     const net = await network(7)
     const { a, b } = establish()
     a.decrypt(b.encrypt('hi')) // past the handshake: Alice's envelopes no longer carry her keys

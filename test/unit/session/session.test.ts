@@ -3,6 +3,8 @@ import {
   ContentType,
   encodeBundle,
   envelopeKind,
+  hybridSign,
+  __handshakeInternals,
   generatePrekey,
   makeBundle,
   Session,
@@ -56,13 +58,29 @@ describe('session establishment (PQXDH-style)', () => {
     expect(codeOf(() => Session.accept(bob, () => prekey, first, g, { now: () => NOW }))).toBe('DUPLICATE')
     expect(codeOf(() => Session.accept(bob, () => undefined, first, guard(), { now: () => NOW }))).toBe('UNKNOWN_PREKEY')
     // Eve puts her keys where Alice's are: the signature no longer matches the claimed identity
-    const forged = Uint8Array.from(first)
-    forged.set(eve.mldsa.publicKey, 2)
+    // the handshake is sealed: any bit flipped in it, and it does not open
+    for (const at of [2, 10, 40, 2000, 5000, 12000]) {
+      const flipped = Uint8Array.from(first)
+      flipped[at]! ^= 1
+      expect(
+        codeOf(() => Session.accept(bob, () => prekey, flipped, guard(), { now: () => NOW })),
+        `byte ${at}`,
+      ).toMatch(/DECRYPT_FAILED|UNKNOWN_PREKEY/)
+    }
+    // Eve, holding Bob's bundle, seals a handshake that claims Alice's keys: the signature fails
+    const { sealHandshake, openHandshake, parseOuter } = __handshakeInternals
+    const outer = parseOuter(first)
+    const fields = openHandshake(outer, prekey)
+    const claimed = sealHandshake(
+      { id: prekey.id, x25519: prekey.x25519.publicKey, mlkem: prekey.mlkem.publicKey },
+      { ...fields, signature: hybridSign(eve, 'pars-handshake-v1', new Uint8Array(10)) },
+      seededRandom(99),
+    )
+    const forged = Uint8Array.from([...claimed, ...outer.inner])
     expect(codeOf(() => Session.accept(bob, () => prekey, forged, guard(), { now: () => NOW }))).toBe('BAD_SIGNATURE')
-    // any bit of the signed transcript (here the ephemeral key) flipped
-    const flipped = Uint8Array.from(first)
-    flipped[2 + 2592 + 32 + 32 + 4 + 5]! ^= 1
-    expect(codeOf(() => Session.accept(bob, () => prekey, flipped, guard(), { now: () => NOW }))).toBe('BAD_SIGNATURE')
+    // and a service node sees none of Alice's keys in the envelope
+    expect(Buffer.from(first).includes(Buffer.from(alice.mldsa.publicKey.subarray(0, 64)))).toBe(false)
+    expect(Buffer.from(first).includes(Buffer.from(alice.x25519.publicKey))).toBe(false)
   })
 
   it("bundle substitution is refused: Eve's bundle under Bob's ID, or an expired bundle", () => {
