@@ -23,12 +23,13 @@
 //      Target: message throughput >= 0.1x libsignal's.
 // Each loop runs for at least PARS_BENCH_MS (default 1500) ms after a warm-up. Writes the table between
 // <!-- bench:session-crypto:start --> and <!-- bench:session-crypto:end --> in docs/performance.md.
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { register } from 'node:module'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js'
+import { writeDocBlock } from './lib.mjs'
 import { libsignalFigures } from './peers/libsignal.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
