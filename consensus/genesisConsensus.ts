@@ -10,6 +10,8 @@ export interface GenesisValidator {
   address: Uint8Array
   stake: bigint
   keys: ValidatorPublicKey
+  /** the node's X-Wing onion key, when it serves the session network (1,216 bytes) */
+  onion?: Uint8Array
 }
 
 export interface ConsensusConfig {
@@ -24,7 +26,10 @@ export interface ConsensusConfig {
  *
  *   "pars": {
  *     "consensus": { "k": 20, "alphaPreference": 15, "alphaConfidence": 15, "beta": 20, "blockTimeMs": 400, "windowMs": 1000 },
- *     "validators": [ { "peerId": "12D3Koo…", "address": "0x…", "stake": "1000", "ed25519": "0x…", "mldsa65": "0x…" } ]
+ *     "validators": [ { "peerId": "12D3Koo…", "address": "0x…", "stake": "1000", "ed25519": "0x…", "mldsa65": "0x…", "onion": "0x…" } ]
+ *
+ * `onion` (optional) is the node's X-Wing onion key: validators that list one are the service nodes
+ * of the session network.
  *   }
  *
  * Returns undefined for a genesis without validators (a dev or imported chain). k is capped at the
@@ -57,6 +62,7 @@ export function consensusFromGenesis(genesis: unknown): ConsensusConfig | undefi
       address: hex(v.address, 20, `validators[${i}].address`),
       stake,
       keys: { ed25519: hex(v.ed25519, 32, `validators[${i}].ed25519`), mldsa: hex(v.mldsa65, 1952, `validators[${i}].mldsa65`) },
+      ...(v.onion !== undefined ? { onion: hex(v.onion, 1216, `validators[${i}].onion`) } : {}),
     }
   })
   const set = new ValidatorSet(validators.map((v) => ({ id: v.peerId, stake: v.stake })))

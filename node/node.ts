@@ -18,6 +18,7 @@ import {
 } from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
+import { MessageStore, onionKeyPair, OnionRouter, ServiceNode, SwarmMap } from '../session/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   CallCache,
@@ -58,6 +59,8 @@ interface Network {
   stopRebroadcast: () => void
   /** double-signing evidence: both blocks a proposer signed at one height (the last 1,000) */
   evidence: { proposer: string; height: number; a: string; b: string }[]
+  /** the session network's service node, when this node has an onion key the genesis lists */
+  service?: { node: ServiceNode; kv: KVStore; sweep: NodeJS.Timeout | undefined }
 }
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
@@ -74,6 +77,11 @@ export const DOMAIN_RPC_CODES: Record<string, RpcErrorName> = {
 export const SUGGESTED_TIP = 1_000_000_000n
 
 export const CHAINDATA_DIR = 'chaindata'
+/** The service node's onion key seed (32 bytes, hex; written by testnet init, its public key in the genesis). */
+export const ONION_KEY_FILE = 'onion.key'
+/** Service requests between swarm members, and onion layers from clients and other hops (libp2p protocols). */
+export const SERVICE_PROTOCOL = '/pars/session/1'
+export const ONION_PROTOCOL = '/pars/onion/1'
 
 /** Read and parse a genesis file, with one clear line when it cannot be. */
 export async function readGenesisFile(path: string): Promise<unknown> {
@@ -389,7 +397,64 @@ export class ParsNode implements Startable {
       }
     }, TX_REBROADCAST_MS)
     timer.unref()
-    return { host, engine, config, validator: self !== undefined, stopRebroadcast: () => clearInterval(timer), evidence }
+    const service = await ParsNode.createServiceNode(opts, config, peerId, host, logger)
+    return {
+      host,
+      engine,
+      config,
+      validator: self !== undefined,
+      stopRebroadcast: () => clearInterval(timer),
+      evidence,
+      ...(service ? { service } : {}),
+    }
+  }
+
+  /**
+   * The session network's service node: validators whose genesis entry lists an onion key serve it
+   * (storage in DATADIR/session/store, swarms of those validators, onion relaying).
+   */
+  private static async createServiceNode(
+    opts: NodeOptions,
+    config: ConsensusConfig,
+    peerId: string,
+    host: P2PHost,
+    logger: Logger,
+  ): Promise<Network['service']> {
+    const me = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)
+    if (me === undefined) return undefined
+    let seed: Uint8Array
+    const path = join(opts.datadir, ONION_KEY_FILE)
+    try {
+      seed = fromHex((await readFile(path, 'utf8')).trim())
+    } catch (e) {
+      logger.warn('the genesis lists an onion key for this node but its onion.key cannot be read: not serving the session network', {
+        path,
+        error: errorMessage(e),
+      })
+      return undefined
+    }
+    const keys = await onionKeyPair(seed)
+    if (toHex(keys.publicKey) !== toHex(me.onion!)) {
+      logger.warn('onion.key is not the key the genesis lists for this node: not serving the session network', { path })
+      return undefined
+    }
+    const swarms = new SwarmMap()
+    swarms.apply({ joined: config.validators.filter((v) => v.onion !== undefined).map((v) => v.peerId) }, new Uint8Array(32))
+    await ensureDir(join(opts.datadir, 'session'))
+    const kv = await openLevelDb(join(opts.datadir, 'session', 'store'))
+    const store = new MessageStore(kv)
+    const serviceLogger = logger.child('service')
+    const node = new ServiceNode({
+      self: peerId,
+      store,
+      swarms,
+      onion: new OnionRouter(keys.privateKey),
+      transport: {
+        request: (peer, protocol, bytes) => host.request(peer, protocol === 'onion' ? ONION_PROTOCOL : SERVICE_PROTOCOL, bytes),
+      },
+      logger: serviceLogger,
+    })
+    return { node, kv, sweep: undefined }
   }
 
   private static consensusInfo(n: Network, chain: Chain): NonNullable<RpcDeps['consensus']> {
@@ -440,6 +505,14 @@ export class ParsNode implements Startable {
       this.logger.info('dev validator producing blocks', { blockTime: this.producer.blockTime })
     } else if (this.network !== undefined) {
       await this.network.host.start()
+      const service = this.network.service
+      if (service !== undefined) {
+        await this.network.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from))
+        await this.network.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes))
+        service.sweep = setInterval(() => void service.node.sweep().catch(() => undefined), 60_000)
+        service.sweep.unref()
+        this.logger.info('serving the session network (message storage, onion relay)')
+      }
       this.network.engine.start()
       this.logger.info(this.network.validator ? 'validator: taking part in consensus' : 'following the validator network', {
         validators: this.network.config.set.size,
@@ -456,6 +529,10 @@ export class ParsNode implements Startable {
     this.network?.stopRebroadcast()
     this.network?.engine.stop()
     await this.network?.host.stop()
+    if (this.network?.service !== undefined) {
+      clearInterval(this.network.service.sweep)
+      await this.network.service.kv.close()
+    }
     await this.filters.stop()
     await this.kv.close()
     this.logger.info('stopped')

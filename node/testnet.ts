@@ -6,9 +6,11 @@ import { ParsError, toHex } from '../common/index.js'
 import { DEFAULT_SNOW_PARAMS, DEFAULT_TIMING, generateValidatorKey } from '../consensus/index.js'
 import { devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
-import { ensureDir } from './node.js'
+import { ensureDir, ONION_KEY_FILE } from './node.js'
 import { DATADIR_CONFIG, type TestnetOptions } from './options.js'
 import { NODE_KEY_FILE } from './p2p/host.js'
+import { onionKeyPair } from '../session/index.js'
+import { randomBytes } from 'node:crypto'
 
 export interface TestnetNode {
   dir: string
@@ -21,7 +23,7 @@ export interface TestnetNode {
  * `parsd testnet init`: N complete validator datadirs under OUT/node-i, sharing OUT/genesis.json
  * (chain 6133, the dev mnemonic's 20 accounts funded as in --dev, the N validators with equal stake
  * and their keys). Each datadir holds its libp2p key (node.key), its block-signing key
- * (validator.key) and parsd.json (RPC port P+i, p2p port P+100+i on 127.0.0.1, every other node as
+ * (validator.key), its onion key seed (onion.key, whose public key the genesis lists) and parsd.json (RPC port P+i, p2p port P+100+i on 127.0.0.1, every other node as
  * a bootstrap peer, --validator), so `parsd --datadir OUT/node-i` alone starts validator i.
  */
 export async function testnetInit(t: TestnetOptions): Promise<TestnetNode[]> {
@@ -45,6 +47,9 @@ export async function testnetInit(t: TestnetOptions): Promise<TestnetNode[]> {
     )
     const vk = generateValidatorKey()
     await writeFile(join(dir, 'validator.key'), vk.file, { mode: 0o600 })
+    const onionSeed = randomBytes(32)
+    await writeFile(join(dir, ONION_KEY_FILE), toHex(onionSeed) + '\n', { mode: 0o600 })
+    const onion = await onionKeyPair(onionSeed)
     const p2pPort = t.basePort + 100 + i
     nodes.push({
       dir,
@@ -57,6 +62,7 @@ export async function testnetInit(t: TestnetOptions): Promise<TestnetNode[]> {
         stake: '1000',
         ed25519: toHex(vk.key.ed25519.publicKey),
         mldsa65: toHex(vk.key.mldsa.publicKey),
+        onion: toHex(onion.publicKey),
       },
     })
   }

@@ -27,6 +27,7 @@ export const NODE_KEY_FILE = 'node.key'
 const MAX_FRAME = 9 * 1024 * 1024
 const SCORE_FLOOR = -100
 const BAN_MS = 10 * 60 * 1000
+const REQUEST_TIMEOUT_MS = 10_000
 
 export interface P2PHostOptions {
   privateKey: PrivateKey
@@ -213,6 +214,63 @@ export class P2PHost implements Startable {
       .catch(() => {
         if (this.links.get(peer) === l) this.links.delete(peer)
       })
+  }
+
+  /**
+   * Serve a request/response protocol: one length-prefixed request, one length-prefixed answer per
+   * stream. At most `ratePerSecond` requests per peer (a token bucket, burst of twice that); over it,
+   * the stream is closed unanswered and the peer loses score.
+   */
+  async handleRequests(
+    protocol: string,
+    handler: (from: string, request: Uint8Array) => Promise<Uint8Array>,
+    ratePerSecond = 50,
+  ): Promise<void> {
+    const buckets = new Map<string, { tokens: number; at: number }>()
+    await this.node!.handle(
+      protocol,
+      async (stream, connection) => {
+        const from = connection.remotePeer.toString()
+        const now = Date.now()
+        const b = buckets.get(from) ?? { tokens: 2 * ratePerSecond, at: now }
+        b.tokens = Math.min(2 * ratePerSecond, b.tokens + ((now - b.at) / 1000) * ratePerSecond)
+        b.at = now
+        buckets.set(from, b)
+        if (b.tokens < 1 || this.isBanned(from)) {
+          this.penalize(from, 'over the request rate', 1)
+          stream.abort(new Error('rate limited'))
+          return
+        }
+        b.tokens -= 1
+        const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+        try {
+          const request = await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          await lp.write(await handler(from, request.subarray()))
+          await stream.close()
+        } catch {
+          stream.abort(new Error('request failed'))
+        }
+      },
+      { maxInboundStreams: 64 },
+    )
+  }
+
+  /** Send one request on `protocol` and wait for its answer (10 s at most). */
+  async request(peer: string, protocol: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const node = this.node
+    if (node === undefined) throw new Error('the p2p host is stopped')
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    const stream = await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+      await lp.write(bytes, { signal })
+      const answer = await lp.read({ signal })
+      await stream.close()
+      return answer.subarray()
+    } catch (e) {
+      stream.abort(e instanceof Error ? e : new Error(String(e)))
+      throw e
+    }
   }
 
   /** Publish on a gossip topic (duplicates of what the network already has are dropped quietly). */

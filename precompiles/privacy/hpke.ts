@@ -33,7 +33,8 @@ export function hpkeSuites(): HpkeSuite[] {
   ]
 }
 
-const copy = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer
+/** An exact copy as an ArrayBuffer (for a Node Buffer, slice() would share the whole pool). */
+const copy = (b: Uint8Array): ArrayBuffer => Uint8Array.from(b).buffer as ArrayBuffer
 
 /** Seal to `publicKey` with the caller's randomness: `enc` and the ciphertext. */
 export async function hpkeSeal(

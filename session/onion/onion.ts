@@ -49,7 +49,8 @@ export type PeeledLayer =
 const SUITE = new CipherSuite({ kem: new XWing(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305() })
 const suite = (): CipherSuite => SUITE
 
-const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer
+/** An exact copy as an ArrayBuffer (Buffer.prototype.slice would share the pool, so copy by hand). */
+const buf = (b: Uint8Array): ArrayBuffer => Uint8Array.from(b).buffer as ArrayBuffer
 
 /** A service node's onion key pair (from a 32-byte seed, or random). */
 export async function onionKeyPair(seed: Uint8Array = osRandom(32)): Promise<{ publicKey: Uint8Array; privateKey: Uint8Array }> {

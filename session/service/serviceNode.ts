@@ -33,6 +33,11 @@ export class ServiceNode {
     return nodes.includes(this.c.self) ? nodes : undefined
   }
 
+  /** Remove expired records (the node runs this every minute). */
+  sweep(): Promise<number> {
+    return this.c.store.sweep()
+  }
+
   /** A request from a client (through an onion path) or a swarm peer; always answers, never throws. */
   async handle(bytes: Uint8Array, from: string | undefined): Promise<Uint8Array> {
     let answer: ServiceResponse
@@ -93,6 +98,11 @@ export class ServiceNode {
       layer = await this.c.onion.peel(packet)
     } catch (e) {
       // no reply key: the client sees its answer fail to open, and tries another path
+      this.c.logger?.debug('onion layer refused', {
+        error: String(e),
+        cause: String((e as { cause?: unknown }).cause),
+        bytes: packet.length,
+      })
       const err = e instanceof SessionError ? e : new SessionError('MALFORMED', 'bad onion layer')
       return encodeResponse({ type: 'error', code: err.code, message: err.message })
     }

@@ -69,3 +69,15 @@ describe('onion requests (X-Wing HPKE layers)', () => {
     expect(await asyncCode(buildOnion([{ peerId: 'x', publicKey: new Uint8Array(10) }], new Uint8Array(1)))).toBe('MALFORMED')
   })
 })
+
+describe('onion packets that arrive as Node Buffers (slices of a shared pool)', () => {
+  it('open the same as plain Uint8Arrays', async () => {
+    const { hops, routers } = await network(1)
+    const { packet } = await buildOnion(hops, new Uint8Array(3))
+    // a Buffer view into a larger pool, as network reads deliver them
+    const pool = Buffer.alloc(packet.length + 100)
+    pool.set(packet, 50)
+    const view = pool.subarray(50, 50 + packet.length)
+    expect((await routers[0]!.peel(view)).kind).toBe('deliver')
+  })
+})
