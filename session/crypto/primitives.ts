@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
@@ -70,6 +71,13 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
 
 /** X25519 agreement; a low-order peer key (an all-zero result) is refused. */
 export function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  const fast = nativeDh(secretKey, publicKey)
+  if (fast !== undefined) return fast
+  return nobleDh(secretKey, publicKey)
+}
+
+/** X25519 by noble: the reference (and what decides whenever the native path declines). */
+export function nobleDh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   try {
     return x25519.getSharedSecret(secretKey, publicKey)
   } catch (e) {
@@ -77,8 +85,53 @@ export function dh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   }
 }
 
+/**
+ * X25519 through Node's OpenSSL, about 25x faster than noble's JS once a key is a KeyObject (the
+ * ratchet agrees a new key at every turn). Importing a raw private key costs more than the agreement,
+ * so key objects are remembered per key array (WeakMaps: they go with the arrays, and several nodes
+ * in one process share nothing observable). Any failure, or an all-zero result, returns undefined and
+ * noble decides; a differential test over the Wycheproof vectors checks the two agree.
+ */
+const PKCS8_X25519 = Uint8Array.from(Buffer.from('302e020100300506032b656e04220420', 'hex'))
+const SPKI_X25519 = Uint8Array.from(Buffer.from('302a300506032b656e032100', 'hex'))
+const privateObjects = new WeakMap<Uint8Array, KeyObject>()
+const publicObjects = new WeakMap<Uint8Array, KeyObject>()
+
+function nativeDh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
+  if (secretKey.length !== 32 || publicKey.length !== 32) return undefined
+  try {
+    let priv = privateObjects.get(secretKey)
+    if (priv === undefined) {
+      priv = createPrivateKey({ key: Buffer.from(concat(PKCS8_X25519, secretKey)), format: 'der', type: 'pkcs8' })
+      privateObjects.set(secretKey, priv)
+    }
+    let pub = publicObjects.get(publicKey)
+    if (pub === undefined) {
+      pub = createPublicKey({ key: Buffer.from(concat(SPKI_X25519, publicKey)), format: 'der', type: 'spki' })
+      publicObjects.set(publicKey, pub)
+    }
+    const out = new Uint8Array(diffieHellman({ privateKey: priv, publicKey: pub }))
+    return out.some((b) => b !== 0) ? out : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The two X25519 paths, for the differential test. */
+export const __x25519 = { nativeDh, nobleDh }
+
 /** A fresh X25519 key pair from the random source. */
 export function x25519KeyPair(random: RandomSource): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  if (random === osRandom) {
+    // generated natively, its key object kept for the agreements it will take part in
+    const { privateKey, publicKey } = generateKeyPairSync('x25519')
+    const jwk = privateKey.export({ format: 'jwk' }) as { d: string; x: string }
+    const secretKey = Uint8Array.from(Buffer.from(jwk.d, 'base64url'))
+    const pub = Uint8Array.from(Buffer.from(jwk.x, 'base64url'))
+    privateObjects.set(secretKey, privateKey)
+    publicObjects.set(pub, publicKey)
+    return { secretKey, publicKey: pub }
+  }
   const secretKey = random(32)
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) }
 }

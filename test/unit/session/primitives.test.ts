@@ -4,7 +4,17 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
-import { dh, ed25519Verify, hkdfSha256, ml_dsa87, ml_kem1024, open } from '../../../session/crypto/primitives.js'
+import {
+  __x25519,
+  dh,
+  ed25519Verify,
+  hkdfSha256,
+  ml_dsa87,
+  ml_kem1024,
+  open,
+  osRandom,
+  x25519KeyPair,
+} from '../../../session/crypto/primitives.js'
 import { SessionError } from '../../../session/index.js'
 import { acvpResults, readAcvp, type SigVerPrompt, VECTORS } from '../../helpers/vectors.js'
 
@@ -34,6 +44,26 @@ describe('session primitives against Wycheproof', () => {
       expect(bytesToHex(dh(h(t.private), h(t.public))), `tcId ${t.tcId}`).toBe(t.shared)
     }
     expect(n).toBeGreaterThan(500)
+  })
+
+  it("X25519: Node's native agreement and noble agree on every Wycheproof vector (native declines exactly where noble refuses)", () => {
+    type T = { tcId: number; public: string; private: string; shared: string; result: string }
+    const data = wycheproof<{ tests: T[] }>('x25519_test.json')
+    if (data === undefined) return
+    for (const t of data.testGroups.flatMap((g) => g.tests)) {
+      const native = __x25519.nativeDh(h(t.private), h(t.public))
+      let noble: string | undefined
+      try {
+        noble = bytesToHex(__x25519.nobleDh(h(t.private), h(t.public)))
+      } catch {
+        noble = undefined
+      }
+      expect(native === undefined ? undefined : bytesToHex(native), `tcId ${t.tcId}`).toBe(noble)
+    }
+    // key pairs made natively agree with noble's view of the same keys
+    const a = x25519KeyPair(osRandom)
+    const b = x25519KeyPair(osRandom)
+    expect(bytesToHex(dh(a.secretKey, b.publicKey))).toBe(bytesToHex(__x25519.nobleDh(b.secretKey, a.publicKey)))
   })
 
   it('Ed25519 verification (strict RFC 8032): valid vectors verify, invalid ones do not', () => {
