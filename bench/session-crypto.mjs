@@ -404,7 +404,7 @@ const lines = [
     `starting with the next loop, so background load and garbage collection fall on all alike. Overhead: envelope ` +
     `length minus the content (it includes the padding to 256-byte buckets). Shares: the ML-KEM-1024, ML-DSA-87, ` +
     `X25519 and Ed25519 calls dist/session makes are counted and timed where they happen (a module-resolution hook ` +
-    `wraps them for dist/session only). kemInterval ∞ (ML-KEM steps only in each side's first chains) cross-checks ` +
+    `wraps them for dist/session only; X25519 agreements run on Node's OpenSSL and fall in "the rest"). kemInterval ∞ (ML-KEM steps only in each side's first chains) cross-checks ` +
     `the ML-KEM share on the whole loop; its gain can exceed the timed share by the garbage collection the ML-KEM ` +
     `steps leave behind, and by noise. Run \`npm run bench:session-crypto\` to reproduce; PARS_BENCH_MS sets the ` +
     `duration of each loop.`,
