@@ -14,7 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { createLibp2p } from 'libp2p'
 import { readFile, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { errorMessage, fromHex, ParsError, toHex, type Logger, type Startable } from '../../common/index.js'
+import { concat, errorMessage, fromHex, ParsError, toHex, type Logger, type Startable } from '../../common/index.js'
 
 /**
  * The node's libp2p host: TCP, noise, yamux, identify, gossipsub (blocks and transactions), bootstrap
@@ -37,10 +37,20 @@ export interface P2PHostOptions {
   /** gossip topics this node speaks */
   topics: string[]
   logger: Logger
+  /** how long a request waits for its answer (default 10 s) */
+  requestTimeoutMs?: number
 }
 
 type FrameHandler = (from: string, bytes: Uint8Array) => void
 type GossipHandler = (from: string, bytes: Uint8Array) => TopicValidatorResult | Promise<TopicValidatorResult>
+
+interface Channel {
+  lp: LengthPrefixedStream<Stream> | undefined
+  pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>
+  nextId: number
+  writing: Promise<void>
+  ready: Promise<void>
+}
 
 interface Link {
   lp: Promise<LengthPrefixedStream<Stream>>
@@ -72,6 +82,8 @@ export async function loadNodeKey(datadir: string): Promise<PrivateKey> {
 export class P2PHost implements Startable {
   private node: Libp2p<{ pubsub: GossipSub }> | undefined
   private readonly links = new Map<string, Link>()
+  /** request/response channels, by "peer protocol" */
+  private readonly channels = new Map<string, Channel>()
   private readonly scores = new Map<string, number>()
   private readonly banned = new Map<string, number>()
   private frameHandler: FrameHandler = () => undefined
@@ -184,7 +196,11 @@ export class P2PHost implements Startable {
         logger.warn('bad bootstrap address', { addr, error: errorMessage(e) })
       }
     }
-    this.node.addEventListener('peer:disconnect', (e) => this.links.delete(e.detail.toString()))
+    this.node.addEventListener('peer:disconnect', (e) => {
+      const peer = e.detail.toString()
+      this.links.delete(peer)
+      for (const key of [...this.channels.keys()]) if (key.startsWith(`${peer} `)) this.channels.delete(key)
+    })
     logger.info('p2p listening', { peerId: this.peerId, addresses: this.addresses() })
   }
 
@@ -192,6 +208,8 @@ export class P2PHost implements Startable {
     const node = this.node
     this.node = undefined
     this.links.clear()
+    for (const c of this.channels.values()) for (const p of c.pending.values()) p.reject(new Error('the p2p host stopped'))
+    this.channels.clear()
     await node?.stop()
   }
 
@@ -217,9 +235,11 @@ export class P2PHost implements Startable {
   }
 
   /**
-   * Serve a request/response protocol: one length-prefixed request, one length-prefixed answer per
-   * stream. At most `ratePerSecond` requests per peer (a token bucket, burst of twice that); over it,
-   * the stream is closed unanswered and the peer loses score.
+   * Serve a request/response protocol. Requests travel as frames `request id (u32) ‖ payload` on a
+   * stream the asker keeps open (no stream negotiation per request); each answer goes back on the
+   * same stream with the same id, in whatever order they finish. At most `ratePerSecond` requests per
+   * peer (a token bucket, burst of twice that); over it, the request is dropped unanswered and the
+   * peer loses score.
    */
   async handleRequests(
     protocol: string,
@@ -227,50 +247,114 @@ export class P2PHost implements Startable {
     ratePerSecond = 50,
   ): Promise<void> {
     const buckets = new Map<string, { tokens: number; at: number }>()
+    const allow = (from: string): boolean => {
+      const now = Date.now()
+      const b = buckets.get(from) ?? { tokens: 2 * ratePerSecond, at: now }
+      b.tokens = Math.min(2 * ratePerSecond, b.tokens + ((now - b.at) / 1000) * ratePerSecond)
+      b.at = now
+      buckets.set(from, b)
+      if (b.tokens < 1) return false
+      b.tokens -= 1
+      return true
+    }
     await this.node!.handle(
       protocol,
       async (stream, connection) => {
         const from = connection.remotePeer.toString()
-        const now = Date.now()
-        const b = buckets.get(from) ?? { tokens: 2 * ratePerSecond, at: now }
-        b.tokens = Math.min(2 * ratePerSecond, b.tokens + ((now - b.at) / 1000) * ratePerSecond)
-        b.at = now
-        buckets.set(from, b)
-        if (b.tokens < 1 || this.isBanned(from)) {
-          this.penalize(from, 'over the request rate', 1)
-          stream.abort(new Error('rate limited'))
-          return
-        }
-        b.tokens -= 1
         const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+        let writing = Promise.resolve()
         try {
-          const request = await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-          await lp.write(await handler(from, request.subarray()))
-          await stream.close()
+          for (;;) {
+            const frame = (await lp.read()).subarray()
+            if (this.isBanned(from)) break
+            if (frame.length < 4) {
+              this.penalize(from, 'a request frame without an id')
+              continue
+            }
+            if (!allow(from)) {
+              this.penalize(from, 'over the request rate', 1)
+              continue
+            }
+            const id = frame.subarray(0, 4)
+            void handler(from, frame.subarray(4)).then(
+              (answer) => {
+                writing = writing.then(() => lp.write(concat(id, answer))).catch(() => undefined)
+              },
+              () => undefined,
+            )
+          }
         } catch {
-          stream.abort(new Error('request failed'))
+          // the asker closed the stream, or it broke
         }
       },
-      { maxInboundStreams: 64 },
+      { maxInboundStreams: 16 },
     )
   }
 
-  /** Send one request on `protocol` and wait for its answer (10 s at most). */
+  /** Send one request on `protocol` and wait for its answer (10 s at most), on a stream kept per peer. */
   async request(peer: string, protocol: string, bytes: Uint8Array): Promise<Uint8Array> {
     const node = this.node
     if (node === undefined) throw new Error('the p2p host is stopped')
-    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-    const stream = await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
-    try {
-      const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-      await lp.write(bytes, { signal })
-      const answer = await lp.read({ signal })
-      await stream.close()
-      return answer.subarray()
-    } catch (e) {
-      stream.abort(e instanceof Error ? e : new Error(String(e)))
-      throw e
+    const key = `${peer} ${protocol}`
+    let ch = this.channels.get(key)
+    if (ch === undefined) {
+      const created: Channel = { lp: undefined, pending: new Map(), nextId: 1, writing: Promise.resolve(), ready: Promise.resolve() }
+      created.ready = (async () => {
+        const stream = await node.dialProtocol(peerIdFromString(peer), protocol, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        created.lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+        const lp = created.lp
+        void (async () => {
+          try {
+            for (;;) {
+              const frame = (await lp.read()).subarray()
+              if (frame.length < 4) continue
+              const id = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0)
+              created.pending.get(id)?.resolve(frame.slice(4))
+              created.pending.delete(id)
+            }
+          } catch (e) {
+            if (this.channels.get(key) === created) this.channels.delete(key)
+            for (const p of created.pending.values()) p.reject(e instanceof Error ? e : new Error(String(e)))
+            created.pending.clear()
+          }
+        })()
+      })()
+      created.ready.catch(() => {
+        if (this.channels.get(key) === created) this.channels.delete(key)
+      })
+      this.channels.set(key, created)
+      ch = created
     }
+    const c = ch
+    const timeout = this.opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+    await c.ready
+    const id = c.nextId++ >>> 0
+    const answer = new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        c.pending.delete(id)
+        reject(new Error(`no answer from ${peer} within ${timeout} ms`))
+      }, timeout)
+      c.pending.set(id, {
+        resolve: (b) => {
+          clearTimeout(timer)
+          resolve(b)
+        },
+        reject: (e) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      })
+    })
+    const frame = new Uint8Array(4 + bytes.length)
+    new DataView(frame.buffer).setUint32(0, id)
+    frame.set(bytes, 4)
+    c.writing = c.writing
+      .then(() => c.lp!.write(frame))
+      .catch((e: unknown) => {
+        c.pending.get(id)?.reject(e instanceof Error ? e : new Error(String(e)))
+        c.pending.delete(id)
+      })
+    return answer
   }
 
   /** Publish on a gossip topic (duplicates of what the network already has are dropped quietly). */

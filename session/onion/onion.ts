@@ -119,6 +119,8 @@ export async function buildOnion(
 export class OnionRouter {
   private readonly seen = new Set<string>()
   private readonly order: string[] = []
+  /** the X-Wing private key, expanded from its seed once (an expansion is an ML-KEM keygen) */
+  private recipientKey: ReturnType<CipherSuite['kem']['deserializePrivateKey']> | undefined
 
   constructor(private readonly privateKey: Uint8Array) {}
 
@@ -130,7 +132,8 @@ export class OnionRouter {
     const s = suite()
     let plain: Uint8Array
     try {
-      const recipientKey = await s.kem.deserializePrivateKey(buf(this.privateKey))
+      this.recipientKey ??= s.kem.deserializePrivateKey(buf(this.privateKey))
+      const recipientKey = await this.recipientKey
       plain = new Uint8Array(await s.open({ recipientKey, enc: buf(enc), info: buf(ONION_INFO) }, buf(packet.subarray(ENC_BYTES))))
     } catch (e) {
       throw new SessionError('DECRYPT_FAILED', 'the onion layer does not open with this node key (altered, or not for us)', { cause: e })

@@ -1,5 +1,5 @@
-// Two libp2p hosts on 127.0.0.1: consensus frames flow; a peer that keeps sending garbage is dropped
-// and refused.
+// Two libp2p hosts on 127.0.0.1: consensus frames flow; requests share a stream and get their own
+// answers; a peer over the request rate, or sending garbage, loses score and is dropped and refused.
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../common/index.js'
@@ -16,6 +16,7 @@ async function host(bootstrap: string[] = []): Promise<P2PHost> {
     mdns: false,
     topics: [],
     logger,
+    requestTimeoutMs: 1000,
   })
   await h.start()
   hosts.push(h)
@@ -67,5 +68,28 @@ describe('the p2p host', () => {
     await new Promise<void>((resolve) => a.onFrame(() => resolve()))
     expect(received).toBe(false)
     expect(a.peers()).not.toContain(b.peerId)
+  })
+
+  it('requests share one stream per peer and get their own answers, whatever order they finish in', async () => {
+    const a = await host()
+    const b = await host([a.addresses()[0]!])
+    await a.handleRequests('/test/req/1', async (_from, req) => {
+      // later requests finish first
+      await new Promise((r) => setTimeout(r, 40 - req[0]!))
+      return Uint8Array.of(req[0]! * 2)
+    })
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => b.request(a.peerId, '/test/req/1', Uint8Array.of(i))))
+    expect(answers.map((x) => x[0])).toEqual(Array.from({ length: 30 }, (_, i) => i * 2))
+  })
+
+  it('a peer over the request rate is not answered and loses score', async () => {
+    const a = await host()
+    const b = await host([a.addresses()[0]!])
+    await a.handleRequests('/test/req/1', async () => Uint8Array.of(1), 5)
+    const results = await Promise.allSettled(Array.from({ length: 14 }, () => b.request(a.peerId, '/test/req/1', Uint8Array.of(0))))
+    // a burst of twice the rate is answered; the rest waits for an answer that does not come
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(10)
+    expect(results.filter((r) => r.status === 'rejected').length).toBeGreaterThanOrEqual(1)
+    expect(a.scoreOf(b.peerId)).toBeLessThan(0)
   })
 })
