@@ -10,7 +10,7 @@ import { MAX_MESSAGE_BYTES, MAX_PAGE, type OwnerAuth, type StoredMessage } from 
  */
 export type ServiceRequest =
   | { type: 'store'; recipient: string; namespace: number; timestamp: number; ttl: number; data: Uint8Array; auth?: OwnerAuth }
-  | { type: 'retrieve'; recipient: string; namespace: number; lastHash?: string; limit: number; auth: OwnerAuth }
+  | { type: 'retrieve'; recipient: string; namespace: number; lastHash?: string; limit: number; auth?: OwnerAuth }
   | { type: 'delete'; recipient: string; namespace: number; hashes: string[]; auth: OwnerAuth }
   | { type: 'swarm'; recipient: string }
   /** a swarm member passing on a record it stored (no auth: the record is what any client may store) */
@@ -97,8 +97,7 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
       const lastHash = has === 1 ? bytesToHex(r.bytes(32)) : undefined
       const limit = Math.min(r.u16(), MAX_PAGE)
       const auth = readAuth(r)
-      if (auth === undefined) throw new SessionError('BAD_SIGNATURE', 'retrieve needs the owner signature')
-      q = { type: 'retrieve', recipient, namespace, limit, auth, ...(lastHash !== undefined ? { lastHash } : {}) }
+      q = { type: 'retrieve', recipient, namespace, limit, ...(auth ? { auth } : {}), ...(lastHash !== undefined ? { lastHash } : {}) }
       break
     }
     case REQ.delete: {

@@ -1,7 +1,9 @@
 import { type Logger } from '../../common/index.js'
 import { SessionError } from '../errors.js'
 import { buildOnion, openReply, sealReply, type OnionHop, type OnionRouter } from '../onion/onion.js'
-import type { MessageStore } from '../storage/store.js'
+import { decodeBundle, encodeBundle, makeBundle, verifyBundle, type KeyBundle, type Prekey } from '../crypto/bundle.js'
+import type { Identity } from '../crypto/identity.js'
+import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, messageHash, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
 import type { SwarmMap } from '../swarm/swarms.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
 
@@ -122,4 +124,53 @@ export async function onionRequest(transport: ServiceTransport, path: readonly O
   const { packet, replyKeys } = await buildOnion(path, encodeRequest(q))
   const reply = await transport.request(path[0]!.peerId, 'onion', packet)
   return decodeResponse(openReply(replyKeys, reply))
+}
+
+/** Publish one's key bundle in one's own swarm (namespace 1, owner-signed), so senders need only the Session ID. */
+export async function publishBundle(
+  transport: ServiceTransport,
+  path: readonly OnionHop[],
+  me: Identity,
+  prekey: Prekey,
+  nowMs: number = Date.now(),
+): Promise<ServiceResponse> {
+  const data = encodeBundle(makeBundle(me, prekey))
+  const ttl = Math.min(MAX_PRIVATE_TTL_MS, Math.max(MIN_TTL_MS, prekey.expiresAt * 1000 - nowMs))
+  const hash = messageHash(me.sessionId, BUNDLE_NAMESPACE, nowMs, ttl, data)
+  const auth = signOwner(me.mldsa, 'store', BUNDLE_NAMESPACE, nowMs, Uint8Array.from(Buffer.from(hash, 'hex')))
+  return onionRequest(transport, path, {
+    type: 'store',
+    recipient: me.sessionId,
+    namespace: BUNDLE_NAMESPACE,
+    timestamp: nowMs,
+    ttl,
+    data,
+    auth,
+  })
+}
+
+/**
+ * Fetch and check the key bundle of a Session ID from its swarm: the newest one that verifies against
+ * the ID (self-certifying, so the nodes serving it cannot substitute another). Throws BAD_BUNDLE when
+ * none does, NO_IDENTITY when none is published.
+ */
+export async function fetchBundle(
+  transport: ServiceTransport,
+  path: readonly OnionHop[],
+  sessionId: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<KeyBundle> {
+  const r = await onionRequest(transport, path, { type: 'retrieve', recipient: sessionId, namespace: BUNDLE_NAMESPACE, limit: 256 })
+  if (r.type === 'error') throw new SessionError(r.code, r.message)
+  if (r.type !== 'messages') throw new SessionError('MALFORMED', `the bundle request was answered with ${r.type}`)
+  if (r.messages.length === 0) throw new SessionError('NO_IDENTITY', `${sessionId} has published no key bundle`)
+  let last: unknown
+  for (const m of [...r.messages].sort((a, b) => b.timestamp - a.timestamp)) {
+    try {
+      return verifyBundle(decodeBundle(m.data), sessionId, nowSeconds)
+    } catch (e) {
+      last = e
+    }
+  }
+  throw last instanceof SessionError ? last : new SessionError('BAD_BUNDLE', 'no published bundle verifies for this Session ID')
 }

@@ -11,7 +11,8 @@ import { SessionError } from '../errors.js'
  * sender: a record is the recipient, the namespace, the sender's ciphertext and its timing.
  *
  *   store     anyone, for namespaces 0 (direct messages) and 11..14 (groups); TTL 10 s .. 14 days;
- *             the owner only (signed), for 2..5 (config and sync of one's own devices); TTL up to 30 days
+ *             the owner only (signed), for 2..5 (config and sync of one's own devices) and 1 (the
+ *             owner's published key bundle, which anyone may read); TTL up to 30 days
  *   retrieve  the owner only: an ML-DSA-87 signature (context "pars-storage-v1") over
  *             "retrieve" ‖ namespace (u16) ‖ timestamp (u64 ms), with the key that hashes to the
  *             Session ID, the timestamp within ±60 s; paged by the last hash seen
@@ -37,6 +38,8 @@ export const MAX_PER_INBOX = 5_000
 export const MAX_PAGE = 256
 export const PUBLIC_NAMESPACES: ReadonlySet<number> = new Set([0, 11, 12, 13, 14])
 export const PRIVATE_NAMESPACES: ReadonlySet<number> = new Set([2, 3, 4, 5])
+/** the owner's published key bundle: only the owner writes, anyone reads (so a sender needs only the ID) */
+export const BUNDLE_NAMESPACE = 1
 const CONTEXT = utf8.encode('pars-storage-v1')
 const REC = 0x01
 const HASH = 0x02
@@ -79,7 +82,8 @@ export interface StoredMessage {
 export interface RetrieveRequest {
   recipient: string
   namespace: number
-  auth: OwnerAuth
+  /** required except for the public bundle namespace */
+  auth?: OwnerAuth
   /** the hash of the last message the client has; omit to start from the oldest */
   lastHash?: string
   limit?: number
@@ -116,8 +120,8 @@ export function messageHash(recipient: string, namespace: number, timestamp: num
 const hexBytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
 
 function checkNamespace(ns: number): void {
-  if (!Number.isInteger(ns) || (!PUBLIC_NAMESPACES.has(ns) && !PRIVATE_NAMESPACES.has(ns))) {
-    throw new SessionError('MALFORMED', `namespace ${ns} is not one this node keeps (0, 2..5, 11..14)`)
+  if (!Number.isInteger(ns) || (!PUBLIC_NAMESPACES.has(ns) && !PRIVATE_NAMESPACES.has(ns) && ns !== BUNDLE_NAMESPACE)) {
+    throw new SessionError('MALFORMED', `namespace ${ns} is not one this node keeps (0, 1, 2..5, 11..14)`)
   }
 }
 
@@ -191,7 +195,7 @@ export class MessageStore {
     if (!(req.data instanceof Uint8Array) || req.data.length === 0 || req.data.length > MAX_MESSAGE_BYTES) {
       throw new SessionError('MALFORMED', `a message is 1 to ${MAX_MESSAGE_BYTES} bytes`)
     }
-    const priv = PRIVATE_NAMESPACES.has(req.namespace)
+    const priv = PRIVATE_NAMESPACES.has(req.namespace) || req.namespace === BUNDLE_NAMESPACE
     const maxTtl = priv ? MAX_PRIVATE_TTL_MS : MAX_TTL_MS
     if (!Number.isSafeInteger(req.ttl) || req.ttl < MIN_TTL_MS || req.ttl > maxTtl) {
       throw new SessionError('MALFORMED', `TTL must be ${MIN_TTL_MS / 1000} s to ${maxTtl / 86_400_000} days`)
@@ -261,7 +265,9 @@ export class MessageStore {
   async retrieve(req: RetrieveRequest): Promise<{ messages: StoredMessage[]; more: boolean }> {
     checkNamespace(req.namespace)
     const recipient = parseSessionId(req.recipient)
-    this.checkOwner(recipient, req.auth, ownerStatement('retrieve', req.namespace, req.auth.timestamp))
+    // key bundles are public (they are signed by the owner themselves); everything else is the owner's
+    if (req.namespace !== BUNDLE_NAMESPACE)
+      this.checkOwner(recipient, req.auth, ownerStatement('retrieve', req.namespace, req.auth?.timestamp ?? 0))
     await this.init()
     const prefix = this.inboxPrefix(recipient, req.namespace)
     let from = prefix

@@ -10,10 +10,14 @@ import {
   ServiceNode,
   signOwner,
   SwarmMap,
+  fetchBundle,
+  generatePrekey,
+  publishBundle,
+  Session,
   type OnionHop,
   type ServiceTransport,
 } from '../../../session/index.js'
-import { alice, bob, establish } from './helpers.js'
+import { alice, bob, establish, guard } from './helpers.js'
 
 async function network(n: number) {
   const ids = Array.from({ length: n }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
@@ -160,5 +164,43 @@ describe('service nodes', () => {
       }
     }
     expect(records).toBeGreaterThan(0)
+  })
+
+  it("knowing only Bob's Session ID, Alice fetches his published bundle, and her message reaches him", async () => {
+    const net = await network(7)
+    const prekey = generatePrekey(1, Math.floor(Date.now() / 1000))
+    expect(await publishBundle(net.client, net.hops.slice(0, 3), bob, prekey)).toMatchObject({ type: 'stored', stored: true })
+    // only Bob writes his bundle namespace
+    const evil = await onionRequest(net.client, net.hops.slice(0, 3), {
+      type: 'store',
+      recipient: bob.sessionId,
+      namespace: 1,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data: new Uint8Array(10),
+    })
+    expect(evil).toMatchObject({ type: 'error', code: 'BAD_SIGNATURE' })
+    // Alice: the ID, the bundle from the network (checked against the ID), a session, a message
+    const bundle = await fetchBundle(net.client, net.hops.slice(3, 6), bob.sessionId)
+    const session = Session.initiate(alice, bob.sessionId, bundle)
+    await onionRequest(net.client, net.hops.slice(1, 4), {
+      type: 'store',
+      recipient: bob.sessionId,
+      namespace: 0,
+      timestamp: Date.now(),
+      ttl: 60_000,
+      data: session.encrypt('found you by your ID'),
+    })
+    const inbox = await onionRequest(net.client, net.hops.slice(4, 7), {
+      type: 'retrieve',
+      recipient: bob.sessionId,
+      namespace: 0,
+      limit: 10,
+      auth: signOwner(bob.mldsa, 'retrieve', 0, Date.now()),
+    })
+    const [envelope] = (inbox as { messages: { data: Uint8Array }[] }).messages
+    const { message } = Session.accept(bob, () => prekey, envelope!.data, guard())
+    expect(new TextDecoder().decode(message.content)).toBe('found you by your ID')
+    await expect(fetchBundle(net.client, net.hops.slice(0, 3), alice.sessionId)).rejects.toThrow(/published no key bundle/)
   })
 })
