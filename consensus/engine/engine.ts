@@ -589,8 +589,11 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     return windowOf(proposerSchedule(this.c.validators, this.parent.id, this.height), b.proposer) ?? Number.MAX_SAFE_INTEGER
   }
 
+  /**
+   * Poll to catch up. Always (re)schedules: a poll blocked while a range sync ran must start when
+   * the sync ends, even if `behind` was already set (a stuck node would otherwise wait forever).
+   */
   private fallBehind(): void {
-    if (this.behind) return
     this.behind = true
     this.schedulePoll()
   }
