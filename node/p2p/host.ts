@@ -28,6 +28,9 @@ const MAX_FRAME = 9 * 1024 * 1024
 const SCORE_FLOOR = -100
 const BAN_MS = 10 * 60 * 1000
 const REQUEST_TIMEOUT_MS = 10_000
+/** consensus frames per second per peer, and the burst allowed */
+const FRAME_RATE = 2_000
+const FRAME_BURST = 4_000
 
 export interface P2PHostOptions {
   privateKey: PrivateKey
@@ -163,10 +166,22 @@ export class P2PHost implements Startable {
       async (stream, connection) => {
         const from = connection.remotePeer.toString()
         const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+        // consensus traffic is bursty (k queries a poll, beta polls a block) but bounded: a token
+        // bucket per peer, far above what an honest validator sends, keeps a flooding peer cheap
+        let tokens = FRAME_BURST
+        let at = Date.now()
         try {
           for (;;) {
             const frame = await lp.read()
             if (this.isBanned(from)) break
+            const now = Date.now()
+            tokens = Math.min(FRAME_BURST, tokens + ((now - at) / 1000) * FRAME_RATE)
+            at = now
+            if (tokens < 1) {
+              this.penalize(from, 'over the consensus frame rate', 1)
+              continue
+            }
+            tokens -= 1
             this.frameHandler(from, frame.subarray())
           }
         } catch {

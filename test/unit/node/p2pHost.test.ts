@@ -92,4 +92,20 @@ describe('the p2p host', () => {
     expect(results.filter((r) => r.status === 'rejected').length).toBeGreaterThanOrEqual(1)
     expect(a.scoreOf(b.peerId)).toBeLessThan(0)
   })
+
+  it('a peer flooding consensus frames past the per-peer rate has the excess dropped and loses score', async () => {
+    const a = await host()
+    const b = await host([a.addresses()[0]!])
+    let got = 0
+    a.onFrame(() => void got++)
+    const done = new Promise<void>((resolve) => {
+      // each dropped frame costs a point: at -100 the flooder is cut off
+      const check = () => (a.scoreOf(b.peerId) <= -100 ? resolve() : setTimeout(check, 10))
+      check()
+    })
+    for (let i = 0; i < 6_000; i++) b.send(a.peerId, Uint8Array.of(1))
+    await done
+    expect(got).toBeLessThanOrEqual(5_900)
+    expect(got).toBeGreaterThanOrEqual(4_000)
+  })
 })
