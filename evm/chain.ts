@@ -217,7 +217,10 @@ export class Chain extends EventEmitter<ChainEvents> {
   async commitPrepared(p: PreparedBlock, final: boolean, seal?: Uint8Array): Promise<void> {
     return this.lock.run(async () => {
       if (!equalBytes(p.block.header.parentHash, this._head.hash())) {
-        throw new ParsError({ code: 'CORRUPT_DATABASE', reason: 'prepared block does not extend the head' }, 'prepared block does not extend the head')
+        throw new ParsError(
+          { code: 'CORRUPT_DATABASE', reason: 'prepared block does not extend the head' },
+          'prepared block does not extend the head',
+        )
       }
       await this.commit(p.block, p.receipts, p.stateOps, final, seal)
     })
