@@ -411,7 +411,7 @@ export class ParsNode implements Startable {
 
   /**
    * The session network's service node: validators whose genesis entry lists an onion key serve it
-   * (storage in DATADIR/session/store, swarms of those validators, onion relaying).
+   * (storage in DATADIR/session/service, swarms of those validators, onion relaying).
    */
   private static async createServiceNode(
     opts: NodeOptions,
@@ -441,7 +441,7 @@ export class ParsNode implements Startable {
     const swarms = new SwarmMap()
     swarms.apply({ joined: config.validators.filter((v) => v.onion !== undefined).map((v) => v.peerId) }, new Uint8Array(32))
     await ensureDir(join(opts.datadir, 'session'))
-    const kv = await openLevelDb(join(opts.datadir, 'session', 'store'))
+    const kv = await openLevelDb(join(opts.datadir, 'session', 'service'))
     const store = new MessageStore(kv)
     const serviceLogger = logger.child('service')
     const node = new ServiceNode({

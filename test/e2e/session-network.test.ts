@@ -169,7 +169,7 @@ describe('the session network on 5 parsd service nodes', () => {
     await Promise.all(nodes.map((n) => n.stop()))
     let records = 0
     for (let i = 0; i < N; i++) {
-      const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, `node-${i}`, 'session', 'store'), {
+      const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, `node-${i}`, 'session', 'service'), {
         keyEncoding: 'view',
         valueEncoding: 'view',
       })
