@@ -7,7 +7,8 @@ import type { IdentityCommand, IdentityFlags } from './sessionIdentity.js'
 const HELP = `parsctl ${VERSION} — control client for a Pars node
 
 Usage:
-  parsctl [--rpc URL] status           chain id, head, finalized block, peers, client version
+  parsctl [--rpc URL] status           chain id, head, finalized block, peers, mode, validators, client version
+  parsctl [--rpc URL] validators       the validator set: stake, connection, polls answered, equivocations
   parsctl [--rpc URL] block [N|latest] a block (JSON)
   parsctl [--rpc URL] balance ADDRESS  balance in wei and PARS
   parsctl [--rpc URL] tx HASH          a transaction and its receipt (JSON)
@@ -37,6 +38,7 @@ Flags:
 /** Which flags each command takes (--help aside). */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
   status: ['rpc'],
+  validators: ['rpc'],
   block: ['rpc'],
   balance: ['rpc'],
   tx: ['rpc'],
@@ -122,18 +124,45 @@ async function main(): Promise<void> {
   const [cmd, arg] = positionals
   switch (cmd) {
     case 'status': {
-      const [chainId, head, finalized, peers, client] = await Promise.all([
+      const [chainId, head, finalized, peers, client, status] = await Promise.all([
         rpc(url, 'eth_chainId'),
         rpc(url, 'eth_getBlockByNumber', ['latest', false]),
         rpc(url, 'eth_getBlockByNumber', ['finalized', false]),
         rpc(url, 'net_peerCount'),
         rpc(url, 'web3_clientVersion'),
+        rpc(url, 'pars_status').catch(() => undefined),
       ])
       const h = head as { number: string; hash: string }
       const f = finalized as { number: string }
-      process.stdout.write(
-        `chain id     ${BigInt(chainId as string)}\nhead         ${BigInt(h.number)} ${h.hash}\nfinalized    ${BigInt(f.number)}\npeers        ${BigInt(peers as string)}\nclient       ${client}\n`,
-      )
+      const st = status as { mode?: string; validators?: string; peerId?: string } | undefined
+      let out = `chain id     ${BigInt(chainId as string)}\nhead         ${BigInt(h.number)} ${h.hash}\nfinalized    ${BigInt(f.number)}\npeers        ${BigInt(peers as string)}\n`
+      if (st?.mode !== undefined) out += `mode         ${st.mode}\n`
+      if (st?.validators !== undefined && BigInt(st.validators) > 0n) out += `validators   ${BigInt(st.validators)}\n`
+      if (st?.peerId !== undefined) out += `peer id      ${st.peerId}\n`
+      process.stdout.write(`${out}client       ${client}\n`)
+      return
+    }
+    case 'validators': {
+      const vs = (await rpc(url, 'pars_getValidators')) as {
+        peerId: string
+        address: string
+        stake: string
+        connected: boolean
+        pollsAsked: string
+        pollsAnswered: string
+        equivocations: string
+      }[]
+      if (vs.length === 0) {
+        process.stdout.write('no validator set: this node runs a dev chain or follows an imported one\n')
+        return
+      }
+      for (const v of vs) {
+        const asked = BigInt(v.pollsAsked)
+        const answered = asked === 0n ? '-' : `${((BigInt(v.pollsAnswered) * 1000n) / asked / 10n).toString()}%`
+        process.stdout.write(
+          `${v.peerId}  ${v.address}  stake ${BigInt(v.stake)}  ${v.connected ? 'connected' : 'not connected'}  answered ${answered}  equivocations ${BigInt(v.equivocations)}\n`,
+        )
+      }
       return
     }
     case 'block': {

@@ -109,6 +109,16 @@ describe('a 4-validator network of real parsd processes', () => {
     }
     const vs = await rpc<{ peerId: string; stake: Hex }[]>(url(0), 'pars_getValidators', [])
     expect(vs).toHaveLength(N)
+    // and through parsctl, as an operator asks
+    const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
+    const status = execFileSync(process.execPath, [PARSCTL, '--rpc', url(0), 'status'], { encoding: 'utf8' })
+    expect(status).toMatch(/^mode\s+validator$/m)
+    expect(status).toMatch(new RegExp(`^validators\\s+${N}$`, 'm'))
+    const listed = execFileSync(process.execPath, [PARSCTL, '--rpc', url(0), 'validators'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+    expect(listed).toHaveLength(N)
+    expect(listed.every((l) => /^12D3Koo\w+\s+0x[0-9a-fA-F]{40}\s+stake 1000\s+connected/.test(l))).toBe(true)
   })
 
   it('a transaction sent to any node lands once, and every node finalizes the same block', async () => {

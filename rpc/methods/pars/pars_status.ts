@@ -7,7 +7,8 @@ export const pars_status: MethodFactory = (d) => (params) => {
   checkParamCount(params, 0)
   const head = d.chain.head.header.number
   const s = d.consensus?.status() ?? {
-    mode: 'follower' as const,
+    // no validator network: a --dev node (its own single validator) or a follower of an imported chain
+    mode: d.devAccounts !== undefined ? ('dev' as const) : ('follower' as const),
     height: head,
     finalizedHeight: d.chain.finalized.header.number,
     peers: d.network.peerCount(),
