@@ -5,12 +5,11 @@
 // docs/performance.md.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mnemonicToAccount } from 'viem/accounts'
-import { writeDocBlock } from './lib.mjs'
+import { freeTestnetBase, writeDocBlock } from './lib.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PARSD = join(ROOT, 'dist', 'node', 'cli', 'parsd.js')
@@ -38,21 +37,6 @@ async function batch(url, calls) {
   return res.json()
 }
 
-const free = (port) =>
-  new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-
-async function freeBase(n) {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    const ports = Array.from({ length: n }, (_, i) => [base + i, base + 100 + i]).flat()
-    if ((await Promise.all(ports.map(free))).every(Boolean)) return base
-  }
-}
-
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
@@ -73,7 +57,7 @@ async function waitFor(fn, what, ms = 60_000, every = 100) {
 
 async function network(n) {
   const dir = mkdtempSync(join(tmpdir(), 'pars-bench-net-'))
-  const base = await freeBase(n)
+  const base = await freeTestnetBase(n)
   execFileSync(process.execPath, [PARSD, 'testnet', 'init', '--validators', String(n), '--out', dir, '--base-port', String(base)])
   const procs = Array.from({ length: n }, (_, i) =>
     spawn(process.execPath, [PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', 'warn'], { stdio: 'ignore' }),

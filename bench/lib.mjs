@@ -1,5 +1,6 @@
-// What the benchmarks share: writing their table into a doc between markers.
+// What the benchmarks share: timing loops, free ports for testnets, writing their table into a doc.
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 
 /**
  * Put `table` between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in the markdown file
@@ -15,4 +16,33 @@ export function writeDocBlock(docPath, name, table, intro) {
     : `${doc.trimEnd()}\n\n${intro}\n\n${block}\n`
   writeFileSync(docPath, next)
   console.log(`\nupdated ${docPath}`)
+}
+
+/** Calls of fn per second, run for at least minMs after `warmup` calls. */
+export function opsPerSecond(fn, minMs, warmup = 3) {
+  for (let i = 0; i < warmup; i++) fn()
+  let n = 0
+  const t0 = performance.now()
+  let t = t0
+  while (t - t0 < minMs) {
+    fn()
+    n++
+    t = performance.now()
+  }
+  return (n * 1000) / (t - t0)
+}
+
+/** A base port P with P..P+n-1 and P+100..P+100+n-1 free: the layout of `parsd testnet init --base-port P`. */
+export async function freeTestnetBase(n) {
+  const free = (port) =>
+    new Promise((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const ports = Array.from({ length: n }, (_, i) => [base + i, base + 100 + i]).flat()
+    if ((await Promise.all(ports.map(free))).every(Boolean)) return base
+  }
 }

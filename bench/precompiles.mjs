@@ -4,7 +4,7 @@
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeDocBlock } from './lib.mjs'
+import { opsPerSecond as timeOps, writeDocBlock } from './lib.mjs'
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
@@ -39,18 +39,7 @@ const { ecrecover } = await import(join(ROOT, 'dist', 'evm', 'crypto.js'))
 const MIN_MS = Number(process.env.PARS_BENCH_MS ?? 1500)
 
 /** Operations per second of fn, run for at least MIN_MS after a short warm-up. */
-function opsPerSecond(fn) {
-  for (let i = 0; i < 3; i++) fn()
-  let n = 0
-  const t0 = performance.now()
-  let t = t0
-  while (t - t0 < MIN_MS) {
-    fn()
-    n++
-    t = performance.now()
-  }
-  return (n * 1000) / (t - t0)
-}
+const opsPerSecond = (fn) => timeOps(fn, MIN_MS)
 
 const bytes = (hex) => Buffer.from(hex.slice(2), 'hex')
 

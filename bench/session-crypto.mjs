@@ -29,7 +29,7 @@ import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js'
-import { writeDocBlock } from './lib.mjs'
+import { opsPerSecond, writeDocBlock } from './lib.mjs'
 import { libsignalFigures } from './peers/libsignal.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -134,18 +134,7 @@ function timed(step) {
 }
 
 /** Mean microseconds per call of fn, run for at least MIN_MS after a short warm-up. */
-function microseconds(fn) {
-  for (let i = 0; i < 5; i++) fn()
-  let n = 0
-  const t0 = performance.now()
-  let t = t0
-  while (t - t0 < MIN_MS) {
-    fn()
-    n++
-    t = performance.now()
-  }
-  return ((t - t0) * 1000) / n
-}
+const microseconds = (fn) => 1e6 / opsPerSecond(fn, MIN_MS, 5)
 
 // ------------------------------------------------------------------ the session protocol
 

@@ -4,12 +4,11 @@
 // <= direct p50 + 5 ms; >= 100 messages/s through a 5-node network. Writes docs/performance.md.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { writeDocBlock } from './lib.mjs'
+import { freeTestnetBase, writeDocBlock } from './lib.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PARSD = join(ROOT, 'dist', 'node', 'cli', 'parsd.js')
@@ -20,23 +19,10 @@ const { createLogger, fromHex } = await import(join(ROOT, 'dist', 'common', 'ind
 const { P2PHost } = await import(join(ROOT, 'dist', 'node', 'p2p', 'host.js'))
 const { encodeRequest, decodeResponse, onionRequest } = await import(join(ROOT, 'dist', 'session', 'index.js'))
 
-const free = (port) =>
-  new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-async function freeBase() {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    const ports = Array.from({ length: N }, (_, i) => [base + i, base + 100 + i]).flat()
-    if ((await Promise.all(ports.map(free))).every(Boolean)) return base
-  }
-}
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
 const dir = mkdtempSync(join(tmpdir(), 'pars-bench-sessnet-'))
-const base = await freeBase()
+const base = await freeTestnetBase(N)
 execFileSync(process.execPath, [PARSD, 'testnet', 'init', '--validators', String(N), '--out', dir, '--base-port', String(base)])
 const procs = Array.from({ length: N }, (_, i) =>
   spawn(process.execPath, [PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', 'warn'], { stdio: 'ignore' }),

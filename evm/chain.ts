@@ -189,13 +189,7 @@ export class Chain extends EventEmitter<ChainEvents> {
    * the head's state, and the result waits for consensus in `commitPrepared`.
    */
   async buildPrepared(opts: Omit<Parameters<Execution['build']>[0], 'parent'>): Promise<BuiltBlock> {
-    return this.lock.run(async () => {
-      try {
-        return await this.execution.build({ ...opts, parent: this._head })
-      } finally {
-        await this.execution.resetTo(this._head.header.stateRoot)
-      }
-    })
+    return this.onHeadState(() => this.execution.build({ ...opts, parent: this._head }))
   }
 
   /**
@@ -203,10 +197,14 @@ export class Chain extends EventEmitter<ChainEvents> {
    * bloom) without committing: throws INVALID_BLOCK, or returns what `commitPrepared` needs.
    */
   async prepareBlock(block: Block): Promise<PreparedBlock> {
+    return this.onHeadState(async () => ({ block, ...(await this.execution.execute(block, this._head)) }))
+  }
+
+  /** Run `fn` on the head's state under the lock, and put the VM back on the head's state after it. */
+  private onHeadState<T>(fn: () => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
       try {
-        const { receipts, stateOps } = await this.execution.execute(block, this._head)
-        return { block, receipts, stateOps }
+        return await fn()
       } finally {
         await this.execution.resetTo(this._head.header.stateRoot)
       }

@@ -18,7 +18,7 @@ import {
 } from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
-import { MessageStore, onionKeyPair, OnionRouter, ServiceNode, SwarmMap } from '../session/index.js'
+import { MessageStore, onionKeyPair, OnionRouter, ServiceNode, swarmsOf } from '../session/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   CallCache,
@@ -438,8 +438,7 @@ export class ParsNode implements Startable {
       logger.warn('onion.key is not the key the genesis lists for this node: not serving the session network', { path })
       return undefined
     }
-    const swarms = new SwarmMap()
-    swarms.apply({ joined: config.validators.filter((v) => v.onion !== undefined).map((v) => v.peerId) }, new Uint8Array(32))
+    const swarms = swarmsOf(config.validators.filter((v) => v.onion !== undefined).map((v) => v.peerId))
     await ensureDir(join(opts.datadir, 'session'))
     const kv = await openLevelDb(join(opts.datadir, 'session', 'service'))
     const store = new MessageStore(kv)

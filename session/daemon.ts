@@ -9,7 +9,7 @@ import type { ServiceRequest, ServiceResponse } from './service/codec.js'
 import { fetchBundle, onionRequest, publishBundle, type ServiceTransport } from './service/serviceNode.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
 import { signOwner } from './storage/store.js'
-import { SwarmMap } from './swarm/swarms.js'
+import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 
 /**
  * The session daemon's core (the PIP's SessionDaemon, without its control API yet): one unlocked
@@ -72,6 +72,7 @@ export class SessionDaemon {
   private timer: NodeJS.Timeout | undefined
   private polling: Promise<number> = Promise.resolve(0)
   private lastPoll = 0
+  private swarmCache: { key: string; map: SwarmMap } | undefined
   private readonly random: RandomSource
   private readonly now: () => number
 
@@ -116,10 +117,14 @@ export class SessionDaemon {
     return { sessionId: this.me.sessionId, link: sessionLink(this.me.sessionId) }
   }
 
+  /** The swarms of the known service nodes, rebuilt only when that list changes. */
   private swarms(): SwarmMap {
-    const m = new SwarmMap()
-    m.apply({ joined: this.c.hops().map((h) => h.peerId) }, new Uint8Array(32))
-    return m
+    const ids = this.c.hops().map((h) => h.peerId)
+    const key = ids.join(',')
+    if (this.swarmCache?.key !== key) {
+      this.swarmCache = { key, map: swarmsOf(ids) }
+    }
+    return this.swarmCache.map
   }
 
   /** 3 distinct random hops, the last one among `last` when given, avoiding `avoid` while it can. */

@@ -152,6 +152,8 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private running = false
   private height = 0
   private parent!: B
+  /** the proposer schedule of the current height (fixed by the parent and the height) */
+  private schedule: string[] = []
   /** when this node learned the parent was final (local clock) */
   private parentFinalAt = 0
   private readonly candidates = new Map<string, B>()
@@ -468,6 +470,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private advance(head: B): void {
     this.parent = head
     this.height = head.height + 1
+    this.schedule = proposerSchedule(this.c.validators, head.id, this.height)
     this.parentFinalAt = this.c.clock.now()
     this.candidates.clear()
     this.invalid.clear()
@@ -495,8 +498,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   }
 
   private scheduleProposal(from = this.parentFinalAt): void {
-    const schedule = proposerSchedule(this.c.validators, this.parent.id, this.height)
-    const slot = windowOf(schedule, this.c.self)
+    const slot = windowOf(this.schedule, this.c.self)
     if (slot === undefined) return
     const at = Math.max(this.parent.timestamp + this.timing.blockTime + slot * this.timing.window, from + slot * this.timing.window)
     const height = this.height
@@ -537,8 +539,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     }
     if (block.height < this.height || block.parentId !== this.parent.id) return
     if (this.candidates.has(block.id) || this.invalid.has(block.id) || this.verifying.has(block.id)) return
-    const schedule = proposerSchedule(this.c.validators, this.parent.id, this.height)
-    const slot = windowOf(schedule, block.proposer)
+    const slot = windowOf(this.schedule, block.proposer)
     if (slot === undefined) {
       this.invalid.add(block.id)
       return this.c.events?.misbehaviour?.(from, `block ${block.id} from ${block.proposer}, not a scheduled proposer at ${block.height}`)
@@ -586,7 +587,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private rankOf(id: string): number {
     const b = this.candidates.get(id)
     if (b === undefined) return Number.MAX_SAFE_INTEGER
-    return windowOf(proposerSchedule(this.c.validators, this.parent.id, this.height), b.proposer) ?? Number.MAX_SAFE_INTEGER
+    return windowOf(this.schedule, b.proposer) ?? Number.MAX_SAFE_INTEGER
   }
 
   /**
@@ -724,11 +725,6 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   // --- answers -------------------------------------------------------------------------------------
 
   private answer(to: string, reqId: number, height: number, pushed: string | undefined): void {
-    if (height < this.height) {
-      const vote = this.c.chain.finalizedAt(height)
-      this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
-      return
-    }
     if (height > this.height) {
       if (height >= this.height + RANGE_SYNC_GAP) this.startSync()
       else this.fallBehind()
@@ -736,17 +732,13 @@ export class SnowmanEngine<B extends ConsensusBlock> {
       return
     }
     // let the pushed block's verification settle, so a fresh candidate can count in this answer
-    const pending = pushed === undefined ? undefined : this.verifying.get(pushed)
+    // (when it does, the height may have moved on: the answer is then the final block)
+    const pending = height === this.height && pushed !== undefined ? this.verifying.get(pushed) : undefined
     if (pending !== undefined) {
       pending.push(() => this.answer(to, reqId, height, undefined))
       return
     }
-    if (height !== this.height) {
-      const vote = this.c.chain.finalizedAt(height)
-      this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
-      return
-    }
-    const vote = this.snowball?.preference
+    const vote = height < this.height ? this.c.chain.finalizedAt(height) : this.snowball?.preference
     this.c.transport.send(to, { type: 'reply', reqId, height, ...(vote !== undefined ? { vote } : {}) })
   }
 }

@@ -28,9 +28,27 @@ const MAX_FRAME = 9 * 1024 * 1024
 const SCORE_FLOOR = -100
 const BAN_MS = 10 * 60 * 1000
 const REQUEST_TIMEOUT_MS = 10_000
-/** consensus frames per second per peer, and the burst allowed */
+/** consensus frames per second per peer (burst: twice that) */
 const FRAME_RATE = 2_000
-const FRAME_BURST = 4_000
+
+/** A token bucket: `rate` a second, bursts of twice that. */
+class TokenBucket {
+  private tokens: number
+  private at = Date.now()
+
+  constructor(private readonly rate: number) {
+    this.tokens = 2 * rate
+  }
+
+  take(): boolean {
+    const now = Date.now()
+    this.tokens = Math.min(2 * this.rate, this.tokens + ((now - this.at) / 1000) * this.rate)
+    this.at = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
+}
 
 export interface P2PHostOptions {
   privateKey: PrivateKey
@@ -168,20 +186,15 @@ export class P2PHost implements Startable {
         const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
         // consensus traffic is bursty (k queries a poll, beta polls a block) but bounded: a token
         // bucket per peer, far above what an honest validator sends, keeps a flooding peer cheap
-        let tokens = FRAME_BURST
-        let at = Date.now()
+        const bucket = new TokenBucket(FRAME_RATE)
         try {
           for (;;) {
             const frame = await lp.read()
             if (this.isBanned(from)) break
-            const now = Date.now()
-            tokens = Math.min(FRAME_BURST, tokens + ((now - at) / 1000) * FRAME_RATE)
-            at = now
-            if (tokens < 1) {
+            if (!bucket.take()) {
               this.penalize(from, 'over the consensus frame rate', 1)
               continue
             }
-            tokens -= 1
             this.frameHandler(from, frame.subarray())
           }
         } catch {
@@ -261,16 +274,11 @@ export class P2PHost implements Startable {
     handler: (from: string, request: Uint8Array) => Promise<Uint8Array>,
     ratePerSecond = 50,
   ): Promise<void> {
-    const buckets = new Map<string, { tokens: number; at: number }>()
+    const buckets = new Map<string, TokenBucket>()
     const allow = (from: string): boolean => {
-      const now = Date.now()
-      const b = buckets.get(from) ?? { tokens: 2 * ratePerSecond, at: now }
-      b.tokens = Math.min(2 * ratePerSecond, b.tokens + ((now - b.at) / 1000) * ratePerSecond)
-      b.at = now
-      buckets.set(from, b)
-      if (b.tokens < 1) return false
-      b.tokens -= 1
-      return true
+      let b = buckets.get(from)
+      if (b === undefined) buckets.set(from, (b = new TokenBucket(ratePerSecond)))
+      return b.take()
     }
     await this.node!.handle(
       protocol,

@@ -47,9 +47,8 @@ const to32 = (n: bigint): Uint8Array => numberToBytesBE(n, 32)
 
 /** The curve steps, native first, noble deciding whenever native throws. Points are 33-byte compressed. */
 function isPoint(p: Uint8Array): boolean {
-  if (p.length !== 33 || (p[0] !== 2 && p[0] !== 3)) return false
-  if (nativeSecp256k1 !== undefined) return nativeSecp256k1.publicKeyVerify(p)
-  return nobleIsPoint(p)
+  if (nativeSecp256k1 === undefined) return nobleIsPoint(p)
+  return p.length === 33 && (p[0] === 2 || p[0] === 3) && nativeSecp256k1.publicKeyVerify(p)
 }
 
 function nobleIsPoint(p: Uint8Array): boolean {

@@ -207,3 +207,13 @@ export class SwarmMap {
     if (n !== this.nodeSwarm.size) throw new Error('a node is in no swarm, or in two')
   }
 }
+
+/**
+ * The swarms of a fixed service node list, as every node and client computes them (one batch of
+ * joins, a zero seed): the network's nodes and the daemon must agree, so both call this.
+ */
+export function swarmsOf(serviceNodes: readonly string[]): SwarmMap {
+  const map = new SwarmMap()
+  map.apply({ joined: [...serviceNodes] }, new Uint8Array(32))
+  return map
+}

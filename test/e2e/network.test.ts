@@ -4,35 +4,19 @@
 // transaction sent to any node landing once.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPublicClient, createWalletClient, defineChain, http, type Hex, type PublicClient } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { proposerSchedule, ValidatorSet } from '../../consensus/index.js'
-import { DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
+import { DEV_MNEMONIC, REPO_ROOT, freeTestnetBase, startNode, type RunningNode } from './helpers/node.js'
 import { rpc } from './helpers/rpc.js'
 
 const N = 4
 const PARSD = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsd.js')
 
 /** A base port P with P..P+N-1 (RPC) and P+100..P+100+N-1 (p2p) all free right now. */
-async function freeBase(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    const ports = Array.from({ length: N }, (_, i) => [base + i, base + 100 + i]).flat()
-    const ok = await Promise.all(ports.map(free))
-    if (ok.every(Boolean)) return base
-  }
-}
-
 function chainOf(url: string) {
   return defineChain({
     id: 6133,
@@ -54,7 +38,7 @@ describe('a 4-validator network of real parsd processes', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pars-e2e-net-'))
-    base = await freeBase()
+    base = await freeTestnetBase(N)
     const out = execFileSync(
       process.execPath,
       [PARSD, 'testnet', 'init', '--validators', String(N), '--out', dir, '--base-port', String(base)],

@@ -4,7 +4,6 @@
 // Bob, and no node's database holds the plaintext or the sender.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -22,7 +21,7 @@ import {
   type OnionHop,
   type ServiceTransport,
 } from '../../session/index.js'
-import { REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
+import { REPO_ROOT, freeTestnetBase, startNode, type RunningNode } from './helpers/node.js'
 import { rpc } from './helpers/rpc.js'
 
 const N = 5
@@ -34,28 +33,6 @@ const ALICE = identityFromPhrase(
   'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art',
 )
 
-async function freeBase(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    if (
-      (
-        await Promise.all(
-          Array.from({ length: N }, (_, i) => [base + i, base + 100 + i])
-            .flat()
-            .map(free),
-        )
-      ).every(Boolean)
-    )
-      return base
-  }
-}
-
 describe('the session network on 5 parsd service nodes', () => {
   let dir: string
   let base: number
@@ -66,7 +43,7 @@ describe('the session network on 5 parsd service nodes', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pars-e2e-sessnet-'))
-    base = await freeBase()
+    base = await freeTestnetBase(N)
     execFileSync(process.execPath, [PARSD, 'testnet', 'init', '--validators', String(N), '--out', dir, '--base-port', String(base)])
     for (let i = 0; i < N; i++)
       nodes.push(await startNode({ dev: false, datadir: join(dir, `node-${i}`), rpcPort: base + i, p2pPort: false }))

@@ -99,6 +99,24 @@ function installExitHook(): void {
 // --- helpers ----------------------------------------------------------------------------------
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
+/**
+ * A base port P with P..P+n-1 (RPC) and P+100..P+100+n-1 (p2p) all free right now: the layout
+ * `parsd testnet init --base-port P` writes.
+ */
+export async function freeTestnetBase(n: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const ports = Array.from({ length: n }, (_, i) => [base + i, base + 100 + i]).flat()
+    if ((await Promise.all(ports.map(free))).every(Boolean)) return base
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()

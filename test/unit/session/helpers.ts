@@ -78,3 +78,14 @@ export function codeOf(f: () => unknown): string | undefined {
   }
   return undefined
 }
+
+/** The SessionError code a promise rejects with (undefined if it resolves); anything else is rethrown. */
+export async function codeOfAsync(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p
+  } catch (e) {
+    if (e instanceof SessionError) return e.code
+    throw e
+  }
+  return undefined
+}

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createKeystore, keystorePath, messageStorePath, SessionError, unlockKeystore, type ScryptParams } from '../../../session/index.js'
-import { alice, PHRASE_A } from './helpers.js'
+import { createKeystore, keystorePath, messageStorePath, unlockKeystore, type ScryptParams } from '../../../session/index.js'
+import { alice, PHRASE_A, codeOfAsync } from './helpers.js'
 
 // small scrypt cost for speed; the file records the parameters it was written with
 const scrypt: ScryptParams = { N: 1 << 10, r: 8, p: 1 }
@@ -11,16 +11,6 @@ const root = mkdtempSync(join(tmpdir(), 'pars-keystore-'))
 let n = 0
 const datadir = () => join(root, `d${n++}`)
 afterAll(() => rmSync(root, { recursive: true, force: true }))
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof SessionError) return e.code
-    throw e
-  }
-  return undefined
-}
 
 describe('the keystore', () => {
   it('stores the identity encrypted, mode 0600, and opens it with the passphrase', async () => {
@@ -42,20 +32,20 @@ describe('the keystore', () => {
     const dir = datadir()
     await createKeystore(dir, 'right', { scrypt })
     const before = readFileSync(keystorePath(dir))
-    expect(await codeOf(unlockKeystore(dir, 'wrong'))).toBe('WRONG_PASSPHRASE')
+    expect(await codeOfAsync(unlockKeystore(dir, 'wrong'))).toBe('WRONG_PASSPHRASE')
     expect(readFileSync(keystorePath(dir))).toEqual(before)
-    expect(await codeOf(unlockKeystore(datadir(), 'x'))).toBe('NO_IDENTITY')
-    expect(await codeOf(createKeystore(dir, 'again', { scrypt }))).toBe('IDENTITY_EXISTS')
+    expect(await codeOfAsync(unlockKeystore(datadir(), 'x'))).toBe('NO_IDENTITY')
+    expect(await codeOfAsync(createKeystore(dir, 'again', { scrypt }))).toBe('IDENTITY_EXISTS')
     expect(readFileSync(keystorePath(dir))).toEqual(before)
   })
 
   it('refuses an empty passphrase, a bad phrase and a duress passphrase equal to the passphrase', async () => {
-    expect(await codeOf(createKeystore(datadir(), '', { scrypt }))).toBe('BAD_PASSPHRASE')
-    expect(await codeOf(createKeystore(datadir(), 'p', { scrypt, phrase: 'not a phrase' }))).toBe('BAD_PHRASE')
+    expect(await codeOfAsync(createKeystore(datadir(), '', { scrypt }))).toBe('BAD_PASSPHRASE')
+    expect(await codeOfAsync(createKeystore(datadir(), 'p', { scrypt, phrase: 'not a phrase' }))).toBe('BAD_PHRASE')
     const dir = datadir()
-    expect(await codeOf(createKeystore(dir, 'same', { scrypt, duressPassphrase: 'same' }))).toBe('BAD_PASSPHRASE')
+    expect(await codeOfAsync(createKeystore(dir, 'same', { scrypt, duressPassphrase: 'same' }))).toBe('BAD_PASSPHRASE')
     // the same text in another Unicode form is the same passphrase (keys come from the NFKC form)
-    expect(await codeOf(createKeystore(dir, 'caf\u00e9', { scrypt, duressPassphrase: 'cafe\u0301' }))).toBe('BAD_PASSPHRASE')
+    expect(await codeOfAsync(createKeystore(dir, 'caf\u00e9', { scrypt, duressPassphrase: 'cafe\u0301' }))).toBe('BAD_PASSPHRASE')
     expect(existsSync(keystorePath(dir))).toBe(false)
   })
 
@@ -90,7 +80,7 @@ describe('the keystore', () => {
     expect(existsSync(store)).toBe(false)
     expect(readFileSync(keystorePath(dir), 'utf8')).not.toContain('under duress')
     // irreversibly: the real passphrase opens nothing any more; the duress one keeps showing the decoy
-    expect(await codeOf(unlockKeystore(dir, 'real'))).toBe('WRONG_PASSPHRASE')
+    expect(await codeOfAsync(unlockKeystore(dir, 'real'))).toBe('WRONG_PASSPHRASE')
     expect((await unlockKeystore(dir, 'under duress')).identity.sessionId).toBe(shown.identity.sessionId)
   })
 })

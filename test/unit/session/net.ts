@@ -6,15 +6,14 @@ import {
   onionKeyPair,
   OnionRouter,
   ServiceNode,
-  SwarmMap,
+  swarmsOf,
   type OnionHop,
   type ServiceTransport,
 } from '../../../session/index.js'
 
 export async function network(n: number) {
   const ids = Array.from({ length: n }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
-  const swarms = new SwarmMap()
-  swarms.apply({ joined: ids }, new Uint8Array(32))
+  const swarms = swarmsOf(ids)
   const down = new Set<string>()
   const nodes = new Map<string, ServiceNode>()
   const dbs = new Map<string, KVStore>()

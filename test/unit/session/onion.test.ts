@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildOnion, onionKeyPair, openReply, OnionRouter, sealReply, type OnionHop } from '../../../session/index.js'
-import { codeOf, seededRandom } from './helpers.js'
-
-async function asyncCode(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (e) {
-    return codeOf(() => {
-      throw e
-    })
-  }
-  return undefined
-}
+import { seededRandom, codeOfAsync } from './helpers.js'
 
 async function network(n: number) {
   const keys = await Promise.all(Array.from({ length: n }, (_, i) => onionKeyPair(new Uint8Array(32).fill(i + 1))))
@@ -58,15 +47,15 @@ describe('onion requests (X-Wing HPKE layers)', () => {
     const { hops, routers } = await network(3)
     const { packet } = await buildOnion(hops, new Uint8Array(5))
     await routers[0]!.peel(packet)
-    expect(await asyncCode(routers[0]!.peel(packet))).toBe('DUPLICATE')
+    expect(await codeOfAsync(routers[0]!.peel(packet))).toBe('DUPLICATE')
     const fresh = (await buildOnion(hops, new Uint8Array(5))).packet
     const altered = Uint8Array.from(fresh)
     altered[altered.length - 5]! ^= 1
-    expect(await asyncCode(routers[0]!.peel(altered))).toBe('DECRYPT_FAILED')
-    expect(await asyncCode(routers[1]!.peel(fresh))).toBe('DECRYPT_FAILED') // sealed to hop 0, not hop 1
-    expect(await asyncCode(routers[0]!.peel(new Uint8Array(50)))).toBe('MALFORMED')
-    expect(await asyncCode(routers[0]!.peel(new Uint8Array(200_000)))).toBe('MALFORMED')
-    expect(await asyncCode(buildOnion([{ peerId: 'x', publicKey: new Uint8Array(10) }], new Uint8Array(1)))).toBe('MALFORMED')
+    expect(await codeOfAsync(routers[0]!.peel(altered))).toBe('DECRYPT_FAILED')
+    expect(await codeOfAsync(routers[1]!.peel(fresh))).toBe('DECRYPT_FAILED') // sealed to hop 0, not hop 1
+    expect(await codeOfAsync(routers[0]!.peel(new Uint8Array(50)))).toBe('MALFORMED')
+    expect(await codeOfAsync(routers[0]!.peel(new Uint8Array(200_000)))).toBe('MALFORMED')
+    expect(await codeOfAsync(buildOnion([{ peerId: 'x', publicKey: new Uint8Array(10) }], new Uint8Array(1)))).toBe('MALFORMED')
   })
 })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { openMemoryDb } from '../../../common/index.js'
 import { MessageStore, messageHash, signOwner, type StoreRequest } from '../../../session/index.js'
-import { alice, bob, codeOf, NOW } from './helpers.js'
+import { alice, bob, NOW, codeOfAsync } from './helpers.js'
 
 const T = NOW * 1000
 const enc = new TextEncoder()
@@ -18,17 +18,6 @@ const msg = (data: string, extra: Partial<StoreRequest> = {}): StoreRequest => (
   ttl: 60_000,
   ...extra,
 })
-
-async function codeOfAsync(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (e) {
-    return codeOf(() => {
-      throw e
-    })
-  }
-  return undefined
-}
 
 describe('the service node message store', () => {
   it('keeps messages for a recipient; only the owner retrieves them, oldest first, paged by last hash', async () => {
