@@ -1,30 +1,38 @@
-import { bytesToHex } from '@noble/hashes/utils.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
-import { sessionLink, type Identity } from './crypto/identity.js'
+import { parseSessionId, sessionLink, type Identity } from './crypto/identity.js'
 import type { UnlockedIdentity } from './crypto/keystore.js'
-import { osRandom, type RandomSource } from './crypto/primitives.js'
+import { kdf, open, osRandom, seal, type RandomSource } from './crypto/primitives.js'
 import { SessionError } from './errors.js'
 import type { OnionHop } from './onion/onion.js'
+import { Reader, Writer } from './protocol/bytes.js'
+import { pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
 import { fetchBundle, onionRequest, publishBundle, type ServiceTransport } from './service/serviceNode.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
-import { signOwner } from './storage/store.js'
+import { MAX_PRIVATE_TTL_MS, messageHash, signOwner } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 
 /**
- * The session daemon's core (the PIP's SessionDaemon, without its control API yet): one unlocked
- * identity, its sessions and conversations, talking to the service nodes only through onion paths.
+ * The session daemon's core (the PIP's SessionDaemon; its control API is control/server.ts): one
+ * unlocked identity, its sessions and conversations, talking to the service nodes only through onion
+ * paths.
  *
  *   - start() publishes the identity's key bundle in its own swarm, then polls its inbox;
  *   - createSession(id) fetches the peer's bundle by Session ID alone (checked against the ID);
  *   - sendMessage stores the encrypted envelope in the peer's swarm;
  *   - a poll retrieves new envelopes (paged by the last hash), accepts handshakes (sealed sender: the
  *     initiator is learned only here), opens messages, and keeps them;
- *   - session states, conversations, the inbox cursor and accepted handshakes are kept in the KV store
- *     after every change, so a restart resumes where it stopped.
+ *   - every message sent or received is also stored, sealed under a key only the recovery phrase
+ *     gives, in the identity's own swarm (the private sync namespace), so another device restored from
+ *     the same phrase sees the whole conversation;
+ *   - session states, conversations, cursors and accepted handshakes are kept in the KV store after
+ *     every change, so a restart resumes where it stopped.
  *
- * Paths are 3 distinct random service nodes, the last one in the recipient's swarm (the swarms are
- * computed from the service node list exactly as the nodes compute them).
+ * Paths are 3 distinct random service nodes, the first one of a few long-lived guards (as Tor does:
+ * a hostile first hop sees the client's address, so the client shows it to as few nodes as it can),
+ * the last one in the recipient's swarm (computed from the service node list exactly as the nodes
+ * compute it). Optional cover traffic sends dummy onion requests at random intervals.
  */
 export interface DaemonComponents {
   kv: KVStore
@@ -37,9 +45,15 @@ export interface DaemonComponents {
   logger?: Logger
   /** ms between inbox polls (default 1 s) */
   pollMs?: number
+  /** mean ms between cover (dummy) onion requests; 0 or absent: none */
+  coverTrafficMs?: number
 }
 
 export interface ConversationMessage {
+  /** the message id (hex): the sender's for incoming messages, this device's for outgoing ones */
+  id: string
+  /** this daemon's order of arrival, across conversations (what `messagesSince` pages by) */
+  seq: number
   direction: 'in' | 'out'
   text: string
   /** unix seconds (the sender's coarse timestamp for incoming messages) */
@@ -54,31 +68,92 @@ export interface SessionSummary {
   lastTimestamp: number
 }
 
+export interface MessageEvent {
+  session: string
+  message: ConversationMessage
+}
+
+export interface DaemonStatus {
+  sessionId: string
+  sessions: number
+  serviceNodes: number
+  /** ms since the epoch of the last completed poll (0: none yet) */
+  lastPoll: number
+  guards: string[]
+  /** sync records not yet stored in the own swarm */
+  unsynced: number
+  coverRequests: number
+}
+
+export interface PeerInfo {
+  peerId: string
+  guard: boolean
+  /** a member of the swarm that holds this identity's inbox */
+  mySwarm: boolean
+}
+
+/** Sessions kept per peer (the current one and older ones that may still carry messages). */
+const KEPT_SESSIONS = 4
 /** How many onion paths a request tries before it gives up. */
 const PATH_TRIES = 6
+/** How many guards the first hop is chosen among. */
+export const GUARD_COUNT = 2
+/** The private namespace a daemon syncs its own devices through. */
+export const SYNC_NAMESPACE = 2
+const SYNC_AAD = utf8.encode('pars-device-sync-v1')
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 const K = {
   session: (peer: string) => enc.encode(`s:${peer}`),
   conversation: (peer: string) => enc.encode(`c:${peer}`),
   cursor: enc.encode('cursor'),
+  syncCursor: enc.encode('synccursor'),
+  guards: enc.encode('guards'),
   handshake: (id: string) => enc.encode(`h:${id}`),
+  unsynced: (id: string) => enc.encode(`q:${id}`),
+}
+
+interface SyncRecord {
+  v: 1
+  id: string
+  peer: string
+  direction: 'in' | 'out'
+  text: string
+  timestamp: number
+}
+
+function encodeSessions(list: readonly Session[]): Uint8Array {
+  const w = new Writer().u8(list.length)
+  for (const s of list) w.varBytes(s.serialize())
+  return w.finish()
 }
 
 export class SessionDaemon {
-  private readonly sessions = new Map<string, Session>()
+  /** per peer: the session messages are sent in, then older ones still opened (another device of the peer's, or a replaced session) */
+  private readonly sessions = new Map<string, Session[]>()
   private readonly conversations = new Map<string, ConversationMessage[]>()
+  private readonly knownIds = new Set<string>()
+  private readonly unsynced = new Map<string, SyncRecord>()
+  private readonly listeners = new Set<(e: MessageEvent) => void>()
+  private seq = 0
   private cursor: string | undefined
+  private syncCursor: string | undefined
+  private guards: string[] = []
   private timer: NodeJS.Timeout | undefined
+  private coverTimer: NodeJS.Timeout | undefined
+  private coverRequests = 0
   private polling: Promise<number> = Promise.resolve(0)
   private lastPoll = 0
   private swarmCache: { key: string; map: SwarmMap } | undefined
   private readonly random: RandomSource
   private readonly now: () => number
+  private readonly syncKey: Uint8Array
 
   constructor(private readonly c: DaemonComponents) {
     this.random = c.random ?? osRandom
     this.now = c.now ?? (() => Date.now())
+    // every device restored from the phrase derives the same key; no service node can
+    this.syncKey = kdf(c.identity.identity.x25519.secretKey, undefined, 'pars-device-sync-v1', 32)
   }
 
   private get me(): Identity {
@@ -89,9 +164,18 @@ export class SessionDaemon {
   async start(): Promise<void> {
     for await (const [k, v] of this.c.kv.iterator()) {
       const key = dec.decode(k)
-      if (key.startsWith('s:')) this.sessions.set(key.slice(2), Session.restore(this.me, v, { random: this.random }))
-      else if (key.startsWith('c:')) this.conversations.set(key.slice(2), JSON.parse(dec.decode(v)) as ConversationMessage[])
+      if (key.startsWith('s:')) this.sessions.set(key.slice(2), this.restoreSessions(v))
+      else if (key.startsWith('c:')) {
+        const msgs = JSON.parse(dec.decode(v)) as ConversationMessage[]
+        this.conversations.set(key.slice(2), msgs)
+        for (const m of msgs) {
+          this.knownIds.add(m.id)
+          this.seq = Math.max(this.seq, m.seq)
+        }
+      } else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
       else if (key === 'cursor') this.cursor = dec.decode(v)
+      else if (key === 'synccursor') this.syncCursor = dec.decode(v)
+      else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
     await this.publishBundle()
     const every = this.c.pollMs ?? 1000
@@ -105,16 +189,45 @@ export class SessionDaemon {
       }, every)
     }
     tick()
+    if ((this.c.coverTrafficMs ?? 0) > 0) this.scheduleCover()
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.timer)
+    clearTimeout(this.coverTimer)
     this.timer = undefined
+    this.coverTimer = undefined
     await this.polling
   }
 
   getIdentity(): { sessionId: string; link: string } {
     return { sessionId: this.me.sessionId, link: sessionLink(this.me.sessionId) }
+  }
+
+  /** Be told of every message added to a conversation (received, sent, or synced from another device). */
+  onMessage(listener: (e: MessageEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Messages that arrived after `seq` (every conversation), oldest first, at most `limit`. */
+  messagesSince(seq: number, limit = 500): MessageEvent[] {
+    const out: MessageEvent[] = []
+    for (const [session, msgs] of this.conversations) for (const message of msgs) if (message.seq > seq) out.push({ session, message })
+    return out.sort((a, b) => a.message.seq - b.message.seq).slice(0, limit)
+  }
+
+  /** The newest message sequence number (0: none). */
+  lastSeq(): number {
+    return this.seq
+  }
+
+  private restoreSessions(bytes: Uint8Array): Session[] {
+    const r = new Reader(bytes, 'kept sessions')
+    const n = r.u8()
+    const out: Session[] = []
+    for (let i = 0; i < n; i++) out.push(Session.restore(this.me, r.varBytes(1 << 24), { random: this.random }))
+    return out
   }
 
   /** The swarms of the known service nodes, rebuilt only when that list changes. */
@@ -127,19 +240,53 @@ export class SessionDaemon {
     return this.swarmCache.map
   }
 
-  /** 3 distinct random hops, the last one among `last` when given, avoiding `avoid` while it can. */
+  private pick<T>(from: readonly T[]): T {
+    const r = this.random(4)
+    return from[(((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0) % from.length]!
+  }
+
+  /** The guards, topped up from the known nodes (those no longer listed are dropped). */
+  private currentGuards(known: readonly OnionHop[]): string[] {
+    const ids = new Set(known.map((h) => h.peerId))
+    const kept = this.guards.filter((g) => ids.has(g))
+    const want = Math.min(GUARD_COUNT, Math.max(0, known.length - 1))
+    while (kept.length < want) {
+      const candidates = known.filter((h) => !kept.includes(h.peerId))
+      kept.push(this.pick(candidates).peerId)
+    }
+    if (kept.join(',') !== this.guards.join(',')) {
+      this.guards = kept
+      void this.c.kv.put(K.guards, enc.encode(JSON.stringify(kept))).catch(() => undefined)
+    }
+    return kept
+  }
+
+  /** A guard that could not be reached is replaced (the next path picks a new one). */
+  private dropGuard(peer: string): void {
+    if (!this.guards.includes(peer)) return
+    this.guards = this.guards.filter((g) => g !== peer)
+    this.c.logger?.info('replacing an unreachable guard node', { guard: peer })
+  }
+
+  /**
+   * Up to 3 distinct hops: the first a guard, the last among `last` when given, avoiding `avoid`
+   * while there are enough others.
+   */
   private path(last?: readonly string[], avoid: ReadonlySet<string> = new Set()): OnionHop[] {
     const known = [...this.c.hops()]
-    if (known.length === 0) throw new SessionError('NO_IDENTITY', 'no service nodes known')
+    if (known.length === 0) throw new SessionError('UNREACHABLE', 'no service nodes known')
     const fresh = known.filter((h) => !avoid.has(h.peerId))
     const all = fresh.length >= Math.min(3, known.length) ? fresh : known
-    const pick = (from: OnionHop[]): OnionHop => from[this.random(1)[0]! % from.length]!
-    const ends = all.filter((h) => last === undefined || last.includes(h.peerId))
-    const end = pick(ends.length > 0 ? ends : known.filter((h) => last === undefined || last.includes(h.peerId)))
+    const inLast = (h: OnionHop): boolean => last === undefined || last.includes(h.peerId)
+    const ends = all.filter(inLast)
+    const end = this.pick(ends.length > 0 ? ends : known.filter(inLast).length > 0 ? known.filter(inLast) : known)
     const rest = all.filter((h) => h.peerId !== end.peerId)
-    const first = rest.length > 0 ? pick(rest) : end
+    if (rest.length === 0) return [end]
+    const guards = this.currentGuards(known)
+    const guardHops = rest.filter((h) => guards.includes(h.peerId))
+    const first = this.pick(guardHops.length > 0 ? guardHops : rest)
     const middle = rest.filter((h) => h.peerId !== first.peerId)
-    return middle.length > 0 ? [first, pick(middle), end] : rest.length > 0 ? [first, end] : [end]
+    return middle.length > 0 ? [first, this.pick(middle), end] : [first, end]
   }
 
   /**
@@ -156,11 +303,13 @@ export class SessionDaemon {
         return await send(path)
       } catch (e) {
         error = e
+        // a transport error is the first hop's (the others' failures come back as replies that do not open)
+        if (!(e instanceof SessionError)) this.dropGuard(path[0]!.peerId)
         for (const h of path) avoid.add(h.peerId)
         this.c.logger?.debug('onion path failed; trying another', { error: String(e) })
       }
     }
-    throw error instanceof SessionError ? error : new SessionError('DECRYPT_FAILED', `no onion path worked: ${String(error)}`)
+    throw error instanceof SessionError ? error : new SessionError('UNREACHABLE', `no onion path worked: ${String(error)}`)
   }
 
   /** Send a request to the swarm of `recipient`, following a wrong-swarm answer. */
@@ -171,7 +320,7 @@ export class SessionDaemon {
       if (r.type !== 'wrongSwarm') return r
       members = r.nodes
     }
-    throw new SessionError('MALFORMED', `no node of the swarm of ${recipient} answered`)
+    throw new SessionError('UNREACHABLE', `no node of the swarm of ${recipient} answered`)
   }
 
   private async publishBundle(): Promise<void> {
@@ -182,22 +331,44 @@ export class SessionDaemon {
     if (r.type === 'error') throw new SessionError(r.code, `publishing the key bundle: ${r.message}`)
   }
 
-  private async persist(peer: string): Promise<void> {
+  private async persist(peer: string, extra: KVBatchOp[] = []): Promise<void> {
     const s = this.sessions.get(peer)
     const ops: KVBatchOp[] = [
       { type: 'put', key: K.conversation(peer), value: enc.encode(JSON.stringify(this.conversations.get(peer) ?? [])) },
+      ...extra,
     ]
-    if (s !== undefined) ops.push({ type: 'put', key: K.session(peer), value: s.serialize() })
+    if (s !== undefined) ops.push({ type: 'put', key: K.session(peer), value: encodeSessions(s) })
     await this.c.kv.batch(ops)
   }
 
+  /** Add a message to a conversation, keep it (with its sync record when it is this device's), tell the listeners. */
+  private async append(peer: string, m: Omit<ConversationMessage, 'seq'>, sync: boolean): Promise<ConversationMessage> {
+    const message: ConversationMessage = { ...m, seq: ++this.seq }
+    const conv = this.conversations.get(peer) ?? []
+    conv.push(message)
+    this.conversations.set(peer, conv)
+    this.knownIds.add(m.id)
+    const extra: KVBatchOp[] = []
+    if (sync) {
+      const record: SyncRecord = { v: 1, id: m.id, peer, direction: m.direction, text: m.text, timestamp: m.timestamp }
+      this.unsynced.set(m.id, record)
+      extra.push({ type: 'put', key: K.unsynced(m.id), value: enc.encode(JSON.stringify(record)) })
+    }
+    await this.persist(peer, extra)
+    for (const l of this.listeners) l({ session: peer, message })
+    if (sync) void this.flushSync().catch((e: unknown) => this.c.logger?.debug('device sync deferred', { error: String(e) }))
+    return message
+  }
+
   /** Start a session with a Session ID (its bundle fetched from the network and checked against it). */
-  async createSession(peer: string): Promise<string> {
+  async createSession(peerInput: string): Promise<string> {
+    const peer = parseSessionId(peerInput)
+    if (peer === this.me.sessionId) throw new SessionError('MALFORMED', 'a session with oneself is not possible')
     if (this.sessions.has(peer)) return peer
     const bundle = await this.viaOnion(this.swarms().nodesFor(peer), (path) =>
       fetchBundle(this.c.transport, path, peer, Math.floor(this.now() / 1000)),
     )
-    this.sessions.set(peer, Session.initiate(this.me, peer, bundle, { random: this.random }))
+    this.sessions.set(peer, [Session.initiate(this.me, peer, bundle, { random: this.random })])
     if (!this.conversations.has(peer)) this.conversations.set(peer, [])
     await this.persist(peer)
     return peer
@@ -212,8 +383,16 @@ export class SessionDaemon {
     }))
   }
 
-  async closeSession(peer: string): Promise<void> {
+  private known(peerInput: string): string {
+    const peer = parseSessionId(peerInput)
+    if (!this.conversations.has(peer)) throw new SessionError('UNKNOWN_SESSION', `no session with ${peer}: create one first`)
+    return peer
+  }
+
+  async closeSession(peerInput: string): Promise<void> {
+    const peer = this.known(peerInput)
     this.sessions.delete(peer)
+    for (const m of this.conversations.get(peer) ?? []) this.knownIds.delete(m.id)
     this.conversations.delete(peer)
     await this.c.kv.batch([
       { type: 'del', key: K.session(peer) },
@@ -221,9 +400,11 @@ export class SessionDaemon {
     ])
   }
 
-  async sendMessage(peer: string, text: string): Promise<void> {
-    const s = this.sessions.get(peer)
-    if (s === undefined) throw new SessionError('NO_IDENTITY', `no session with ${peer}: create one first`)
+  /** Encrypt and store a message in the peer's swarm (a session is made first when there is none, e.g. on a second device). */
+  async sendMessage(peerInput: string, text: string): Promise<ConversationMessage> {
+    const peer = this.known(peerInput)
+    if (!this.sessions.has(peer)) await this.createSession(peer)
+    const s = this.sessions.get(peer)![0]!
     const envelope = s.encrypt(text)
     const r = await this.toSwarm(peer, {
       type: 'store',
@@ -234,25 +415,41 @@ export class SessionDaemon {
       data: envelope,
     })
     if (r.type === 'error') throw new SessionError(r.code, `sending: ${r.message}`)
-    this.conversations.get(peer)!.push({ direction: 'out', text, timestamp: Math.floor(this.now() / 1000), read: true })
+    const id = bytesToHex(this.random(16))
+    return this.append(peer, { id, direction: 'out', text, timestamp: Math.floor(this.now() / 1000), read: true }, true)
+  }
+
+  getMessages(peerInput: string): ConversationMessage[] {
+    return [...(this.conversations.get(this.known(peerInput)) ?? [])]
+  }
+
+  async markRead(peerInput: string): Promise<number> {
+    const peer = this.known(peerInput)
+    let n = 0
+    for (const m of this.conversations.get(peer) ?? [])
+      if (!m.read) {
+        m.read = true
+        n++
+      }
     await this.persist(peer)
+    return n
   }
 
-  getMessages(peer: string): ConversationMessage[] {
-    return [...(this.conversations.get(peer) ?? [])]
+  getStatus(): DaemonStatus {
+    return {
+      sessionId: this.me.sessionId,
+      sessions: this.conversations.size,
+      serviceNodes: this.c.hops().length,
+      lastPoll: this.lastPoll,
+      guards: [...this.guards],
+      unsynced: this.unsynced.size,
+      coverRequests: this.coverRequests,
+    }
   }
 
-  async markRead(peer: string): Promise<void> {
-    for (const m of this.conversations.get(peer) ?? []) m.read = true
-    await this.persist(peer)
-  }
-
-  getStatus(): { sessionId: string; sessions: number; serviceNodes: number; lastPoll: number } {
-    return { sessionId: this.me.sessionId, sessions: this.sessions.size, serviceNodes: this.c.hops().length, lastPoll: this.lastPoll }
-  }
-
-  getPeers(): string[] {
-    return this.c.hops().map((h) => h.peerId)
+  getPeers(): PeerInfo[] {
+    const mine = new Set(this.swarms().nodesFor(this.me.sessionId))
+    return this.c.hops().map((h) => ({ peerId: h.peerId, guard: this.guards.includes(h.peerId), mySwarm: mine.has(h.peerId) }))
   }
 
   /** Fetch and open what arrived since the last poll; returns how many messages were new. */
@@ -263,17 +460,9 @@ export class SessionDaemon {
 
   private async pollOnce(): Promise<number> {
     let received = 0
+    // the inbox: envelopes from peers
     for (let more = true; more;) {
-      const r = await this.toSwarm(this.me.sessionId, {
-        type: 'retrieve',
-        recipient: this.me.sessionId,
-        namespace: 0,
-        limit: 100,
-        ...(this.cursor !== undefined ? { lastHash: this.cursor } : {}),
-        auth: signOwner(this.me.mldsa, 'retrieve', 0, this.now()),
-      })
-      if (r.type === 'error') throw new SessionError(r.code, `polling: ${r.message}`)
-      if (r.type !== 'messages') throw new SessionError('MALFORMED', `poll answered with ${r.type}`)
+      const r = await this.retrieve(0, this.cursor)
       for (const m of r.messages) {
         if ((await this.receive(m.data)) !== undefined) received++
         this.cursor = m.hash
@@ -281,8 +470,79 @@ export class SessionDaemon {
       if (this.cursor !== undefined) await this.c.kv.put(K.cursor, enc.encode(this.cursor))
       more = r.more
     }
+    // the sync namespace: what this identity's other devices sent and received
+    for (let more = true; more;) {
+      const r = await this.retrieve(SYNC_NAMESPACE, this.syncCursor)
+      for (const m of r.messages) {
+        if (await this.receiveSync(m.data)) received++
+        this.syncCursor = m.hash
+      }
+      if (this.syncCursor !== undefined) await this.c.kv.put(K.syncCursor, enc.encode(this.syncCursor))
+      more = r.more
+    }
+    await this.flushSync()
     this.lastPoll = this.now()
     return received
+  }
+
+  private async retrieve(namespace: number, lastHash: string | undefined): Promise<Extract<ServiceResponse, { type: 'messages' }>> {
+    const r = await this.toSwarm(this.me.sessionId, {
+      type: 'retrieve',
+      recipient: this.me.sessionId,
+      namespace,
+      limit: 100,
+      ...(lastHash !== undefined ? { lastHash } : {}),
+      auth: signOwner(this.me.mldsa, 'retrieve', namespace, this.now()),
+    })
+    if (r.type === 'error') throw new SessionError(r.code, `polling: ${r.message}`)
+    if (r.type !== 'messages') throw new SessionError('MALFORMED', `poll answered with ${r.type}`)
+    return r
+  }
+
+  /** Store the sync records not stored yet in the own swarm (owner-signed, sealed, padded). */
+  private flushing: Promise<void> = Promise.resolve()
+  private flushSync(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      for (const [id, record] of [...this.unsynced]) {
+        const data = seal(this.syncKey, pad(utf8.encode(JSON.stringify(record))), SYNC_AAD, this.random)
+        const timestamp = this.now()
+        const ttl = MAX_PRIVATE_TTL_MS
+        const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
+        const r = await this.toSwarm(this.me.sessionId, {
+          type: 'store',
+          recipient: this.me.sessionId,
+          namespace: SYNC_NAMESPACE,
+          timestamp,
+          ttl,
+          data,
+          auth: signOwner(this.me.mldsa, 'store', SYNC_NAMESPACE, timestamp, hexToBytes(hash)),
+        })
+        if (r.type === 'error') throw new SessionError(r.code, `device sync: ${r.message}`)
+        this.unsynced.delete(id)
+        await this.c.kv.del(K.unsynced(id))
+      }
+    })
+    return this.flushing
+  }
+
+  /** A sync record from one of this identity's devices (this one's own are known and skipped). */
+  private async receiveSync(data: Uint8Array): Promise<boolean> {
+    const opened = open(this.syncKey, data, SYNC_AAD)
+    if (opened === undefined) return false // not sealed with this identity's key: ignore
+    let r: SyncRecord
+    try {
+      r = JSON.parse(dec.decode(unpad(opened))) as SyncRecord
+      parseSessionId(r.peer)
+    } catch {
+      return false
+    }
+    if (r.v !== 1 || this.knownIds.has(r.id) || (r.direction !== 'in' && r.direction !== 'out')) return false
+    await this.append(
+      r.peer,
+      { id: r.id, direction: r.direction, text: String(r.text), timestamp: Number(r.timestamp), read: r.direction === 'out' },
+      false,
+    )
+    return true
   }
 
   /** Open one envelope: a new session's handshake, or a message of a session we have. */
@@ -293,14 +553,18 @@ export class SessionDaemon {
     } catch {
       return undefined // not an envelope: ignore (anyone can store for us)
     }
-    for (const [peer, s] of this.sessions) {
-      try {
-        const m = s.decrypt(envelope)
-        this.conversations.get(peer)!.push({ direction: 'in', text: dec.decode(m.content), timestamp: m.timestamp, read: false })
-        await this.persist(peer)
+    for (const [peer, list] of this.sessions) {
+      for (const s of list) {
+        let m
+        try {
+          m = s.decrypt(envelope)
+        } catch {
+          continue // not this session's
+        }
+        const id = bytesToHex(m.messageId)
+        if (this.knownIds.has(id)) return undefined
+        await this.append(peer, { id, direction: 'in', text: dec.decode(m.content), timestamp: m.timestamp, read: false }, true)
         return peer
-      } catch {
-        // not this session's
       }
     }
     if (kind.kind !== 'handshake') return undefined
@@ -316,16 +580,32 @@ export class SessionDaemon {
         random: this.random,
       })
       const peer = session.peer.sessionId
-      this.sessions.set(peer, session)
-      const conv = this.conversations.get(peer) ?? []
-      conv.push({ direction: 'in', text: dec.decode(message.content), timestamp: message.timestamp, read: false })
-      this.conversations.set(peer, conv)
+      // the newest session is the one replies go in; the older ones still open what is on its way
+      this.sessions.set(peer, [session, ...(this.sessions.get(peer) ?? [])].slice(0, KEPT_SESSIONS))
       await kv.put(K.handshake(kind.handshakeId), utf8.encode(peer))
-      await this.persist(peer)
+      const id = bytesToHex(message.messageId)
+      await this.append(peer, { id, direction: 'in', text: dec.decode(message.content), timestamp: message.timestamp, read: false }, true)
       return peer
     } catch (e) {
       this.c.logger?.debug('refused an envelope', { error: String(e), id: bytesToHex(envelope.subarray(0, 8)) })
       return undefined
     }
+  }
+
+  /** Cover traffic: a dummy request (a swarm lookup for a random ID) through a fresh path, at exponential intervals. */
+  private scheduleCover(): void {
+    const mean = this.c.coverTrafficMs ?? 0
+    const u = (this.random(2)[0]! * 256 + this.random(1)[0]! + 1) / 65_537
+    const wait = Math.min(10 * mean, Math.max(1, -Math.log(u) * mean))
+    this.coverTimer = setTimeout(() => {
+      const dummy = '05' + bytesToHex(this.random(32))
+      this.viaOnion(undefined, (path) => onionRequest(this.c.transport, path, { type: 'swarm', recipient: dummy }))
+        .then(() => this.coverRequests++)
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.coverTimer !== undefined) this.scheduleCover()
+        })
+    }, wait)
+    this.coverTimer.unref?.()
   }
 }

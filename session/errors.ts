@@ -15,6 +15,9 @@ import { ParsError } from '../common/index.js'
  * - WRONG_PASSPHRASE: the keystore did not open with this passphrase (nothing was changed)
  * - BAD_PASSPHRASE: a passphrase that cannot protect a keystore (empty, or a duress passphrase equal to it)
  * - NO_IDENTITY / IDENTITY_EXISTS: keystore file absent, or present where a new one would overwrite it
+ * - UNKNOWN_SESSION: a daemon call naming a Session ID it has no conversation with
+ * - UNREACHABLE: no onion path to the service nodes worked (the network is down, or too few nodes answer)
+ * - UNAUTHORIZED: a control API call without the right token
  */
 export type SessionErrorCode =
   | 'MALFORMED'
@@ -31,6 +34,9 @@ export type SessionErrorCode =
   | 'BAD_PASSPHRASE'
   | 'NO_IDENTITY'
   | 'IDENTITY_EXISTS'
+  | 'UNKNOWN_SESSION'
+  | 'UNREACHABLE'
+  | 'UNAUTHORIZED'
 
 export class SessionError extends ParsError<{ code: SessionErrorCode }> {
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {

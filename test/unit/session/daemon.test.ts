@@ -13,13 +13,14 @@ const unlocked = (identity: typeof alice, phrase: string): UnlockedIdentity => (
   prekeys: [generatePrekey(1, Math.floor(Date.now() / 1000))],
 })
 
-async function daemon(net: Awaited<ReturnType<typeof network>>, who: UnlockedIdentity, kv?: KVStore) {
+async function daemon(net: Awaited<ReturnType<typeof network>>, who: UnlockedIdentity, kv?: KVStore, extra: { coverTrafficMs?: number } = {}) {
   const d = new SessionDaemon({
     kv: kv ?? (await openMemoryDb()),
     transport: net.client,
     hops: () => net.hops,
     identity: who,
     pollMs: 3_600_000,
+    ...extra,
   })
   await d.start()
   return d
@@ -72,5 +73,101 @@ describe('the session daemon', () => {
     expect(texts(a, bob.sessionId).at(-1)).toBe('in:back')
     await a.stop()
     await b3.stop()
+  })
+
+  it('a second device restored from the same phrase sees the whole conversation, and its replies reach the first', async () => {
+    const net = await network(7)
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    const b1 = await daemon(net, unlocked(bob, PHRASE_B))
+    await a.createSession(bob.sessionId)
+    await a.sendMessage(bob.sessionId, 'first')
+    await b1.poll()
+    await b1.sendMessage(alice.sessionId, 'reply from the phone')
+    await a.poll()
+    // Bob's second device: same phrase, its own prekey and an empty store
+    const b2 = await daemon(net, { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(2, Math.floor(Date.now() / 1000))] })
+    expect(await b2.poll()).toBe(2)
+    expect(texts(b2, alice.sessionId)).toEqual(['in:first', 'out:reply from the phone'])
+    expect(b2.getSessions()[0]!.unread).toBe(1)
+    // the laptop answers: a new session to Alice; the phone sees it through sync
+    await b2.sendMessage(alice.sessionId, 'now from the laptop')
+    await a.poll()
+    expect(texts(a, bob.sessionId)).toEqual(['out:first', 'in:reply from the phone', 'in:now from the laptop'])
+    await b1.poll()
+    expect(texts(b1, alice.sessionId)).toEqual(['in:first', 'out:reply from the phone', 'out:now from the laptop'])
+    // the phone writes again in its own session: Alice still opens it
+    await b1.sendMessage(alice.sessionId, 'phone again')
+    await a.poll()
+    expect(texts(a, bob.sessionId).at(-1)).toBe('in:phone again')
+    // and Alice's answer (in the laptop's session, her newest) reaches the phone through the laptop's sync
+    await a.sendMessage(bob.sessionId, 'got both')
+    await b2.poll()
+    await b1.poll()
+    expect(texts(b1, alice.sessionId).slice(-2)).toEqual(['out:phone again', 'in:got both'])
+    // nothing is counted twice on the next polls
+    expect(await b1.poll()).toBe(0)
+    expect(await b2.poll()).toBe(0)
+    for (const d of [a, b1, b2]) await d.stop()
+  })
+
+  it('paths start at one of two guards; an unreachable guard is replaced and the request still goes through', async () => {
+    const net = await network(7)
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    const firstHops = new Set<string>()
+    const seen = net.client.request.bind(net.client)
+    net.client.request = (peer, protocol, bytes) => {
+      firstHops.add(peer)
+      return seen(peer, protocol, bytes)
+    }
+    for (let i = 0; i < 8; i++) await a.poll()
+    const guards = a.getStatus().guards
+    expect(guards).toHaveLength(2)
+    expect([...firstHops].every((p) => guards.includes(p))).toBe(true)
+    expect(a.getPeers().filter((p) => p.guard).map((p) => p.peerId).sort()).toEqual([...guards].sort())
+    net.down.add(guards[0]!)
+    for (let i = 0; i < 4; i++) await a.poll()
+    expect(a.getStatus().guards).not.toContain(guards[0])
+    expect(a.getStatus().guards).toHaveLength(2)
+    await a.stop()
+  })
+
+  it('a message event for every message; messagesSince pages by arrival; unknown sessions are refused by code', async () => {
+    const net = await network(7)
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    const b = await daemon(net, unlocked(bob, PHRASE_B))
+    const events: string[] = []
+    b.onMessage((e) => events.push(`${e.session === alice.sessionId ? 'alice' : '?'}:${e.message.direction}:${e.message.text}`))
+    await a.createSession(bob.sessionId)
+    await a.sendMessage(bob.sessionId, 'one')
+    await a.sendMessage(bob.sessionId, 'two')
+    await b.poll()
+    expect(events).toEqual(['alice:in:one', 'alice:in:two'])
+    const all = b.messagesSince(0)
+    expect(all.map((e) => e.message.text)).toEqual(['one', 'two'])
+    expect(b.messagesSince(all[0]!.message.seq).map((e) => e.message.text)).toEqual(['two'])
+    expect(b.lastSeq()).toBe(all[1]!.message.seq)
+    await expect(b.sendMessage('05' + 'ab'.repeat(32), 'x')).rejects.toMatchObject({ code: 'UNKNOWN_SESSION' })
+    await expect(b.createSession('not an id')).rejects.toMatchObject({ code: 'MALFORMED' })
+    await expect(b.createSession(bob.sessionId)).rejects.toMatchObject({ code: 'MALFORMED' })
+    await a.stop()
+    await b.stop()
+  })
+
+  it('cover traffic: dummy onion requests go out on their own when asked for', async () => {
+    const net = await network(7)
+    const a = await daemon(net, unlocked(alice, PHRASE_A), undefined, { coverTrafficMs: 5 })
+    const sent = await new Promise<number>((resolve) => {
+      const check = setInterval(() => {
+        if (a.getStatus().coverRequests >= 3) {
+          clearInterval(check)
+          resolve(a.getStatus().coverRequests)
+        }
+      }, 5)
+    })
+    expect(sent).toBeGreaterThanOrEqual(3)
+    await a.stop()
+    const quiet = await daemon(net, unlocked(bob, PHRASE_B))
+    expect(quiet.getStatus().coverRequests).toBe(0)
+    await quiet.stop()
   })
 })
