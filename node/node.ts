@@ -18,7 +18,17 @@ import {
 } from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
-import { MessageStore, onionKeyPair, OnionRouter, ServiceNode, swarmsOf } from '../session/index.js'
+import {
+  ControlServer,
+  MessageStore,
+  onionKeyPair,
+  OnionRouter,
+  ServiceNode,
+  SessionService,
+  swarmsOf,
+  type OnionHop,
+  type ServiceTransport,
+} from '../session/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   CallCache,
@@ -31,7 +41,7 @@ import {
   type RpcErrorName,
 } from '../rpc/index.js'
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
-import type { NodeOptions } from './options.js'
+import type { NodeOptions, SessiondOptions } from './options.js'
 import { VERSION } from './version.js'
 import { getAddress } from 'viem'
 
@@ -61,6 +71,59 @@ interface Network {
   evidence: { proposer: string; height: number; a: string; b: string }[]
   /** the session network's service node, when this node has an onion key the genesis lists */
   service?: { node: ServiceNode; kv: KVStore; sweep: NodeJS.Timeout | undefined }
+  /** the session daemon (--session) and its control API */
+  daemon?: SessionDaemonParts
+}
+
+interface SessionDaemonParts {
+  service: SessionService
+  server: ControlServer
+}
+
+/** The service nodes of a network: its validators that list an onion key (see genesisConsensus.ts). */
+export function serviceNodesOf(config: ConsensusConfig): OnionHop[] {
+  return config.validators.filter((v) => v.onion !== undefined).map((v) => ({ peerId: v.peerId, publicKey: v.onion! }))
+}
+
+/** The keystore passphrase of a file (one trailing newline ignored), with one clear line when it cannot be read. */
+async function readPassphrase(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined
+  try {
+    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '')
+  } catch (e) {
+    throw new ParsError({ code: 'BAD_OPTION', option: 'session-passphrase-file' }, `--session-passphrase-file ${path}: ${errorMessage(e)}`)
+  }
+}
+
+/** The session daemon and its control API over a p2p host (parsd --session, and sessiond). */
+async function createSessionDaemon(
+  o: { datadir: string; sessionPort: number; sessionPassphraseFile?: string; coverTraffic: number },
+  host: P2PHost,
+  hops: readonly OnionHop[],
+  local: ServiceNode | undefined,
+  logger: Logger,
+): Promise<SessionDaemonParts> {
+  const transport: ServiceTransport = {
+    // a node that is its own first hop answers itself (libp2p does not dial itself)
+    request: (peer, protocol, bytes) =>
+      local !== undefined && peer === host.peerId
+        ? protocol === 'onion'
+          ? local.handleOnion(bytes)
+          : local.handle(bytes, peer)
+        : host.request(peer, protocol === 'onion' ? ONION_PROTOCOL : SERVICE_PROTOCOL, bytes),
+  }
+  const passphrase = await readPassphrase(o.sessionPassphraseFile)
+  const service = new SessionService({
+    datadir: o.datadir,
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    version: VERSION,
+    transport,
+    hops: () => hops,
+    logger: logger.child('sessiond'),
+    ...(o.coverTraffic > 0 ? { coverTrafficMs: o.coverTraffic } : {}),
+  })
+  const server = new ControlServer({ service, datadir: o.datadir, port: o.sessionPort, logger: logger.child('control') })
+  return { service, server }
 }
 
 /** How domain errors appear to JSON-RPC callers (the one place that decides it). */
@@ -209,6 +272,11 @@ export class ParsNode implements Startable {
       })
       const filters = new Filters({ chain, pool, logger: logger.child('filters') })
       const network = opts.dev ? undefined : await ParsNode.createNetwork(opts, kv, chain, pool, logger)
+      if (opts.session && network === undefined)
+        throw new ParsError(
+          { code: 'BAD_OPTION', option: 'session' },
+          '--session: this chain has no validator network, so no service nodes',
+        )
       const deps: RpcDeps = {
         chain,
         pool,
@@ -398,6 +466,7 @@ export class ParsNode implements Startable {
     }, TX_REBROADCAST_MS)
     timer.unref()
     const service = await ParsNode.createServiceNode(opts, config, peerId, host, logger)
+    const daemon = opts.session ? await createSessionDaemon(opts, host, serviceNodesOf(config), service?.node, logger) : undefined
     return {
       host,
       engine,
@@ -406,6 +475,7 @@ export class ParsNode implements Startable {
       stopRebroadcast: () => clearInterval(timer),
       evidence,
       ...(service ? { service } : {}),
+      ...(daemon ? { daemon } : {}),
     }
   }
 
@@ -513,6 +583,10 @@ export class ParsNode implements Startable {
         this.logger.info('serving the session network (message storage, onion relay)')
       }
       this.network.engine.start()
+      if (this.network.daemon !== undefined) {
+        await this.network.daemon.service.start()
+        await this.network.daemon.server.start()
+      }
       this.logger.info(this.network.validator ? 'validator: taking part in consensus' : 'following the validator network', {
         validators: this.network.config.set.size,
         params: this.network.config.params,
@@ -526,6 +600,10 @@ export class ParsNode implements Startable {
     await this.rpc.stop()
     await this.producer?.stop()
     this.network?.stopRebroadcast()
+    if (this.network?.daemon !== undefined) {
+      await this.network.daemon.server.stop()
+      await this.network.daemon.service.stop()
+    }
     this.network?.engine.stop()
     await this.network?.host.stop()
     if (this.network?.service !== undefined) {
@@ -534,6 +612,58 @@ export class ParsNode implements Startable {
     }
     await this.filters.stop()
     await this.kv.close()
+    this.logger.info('stopped')
+  }
+}
+
+/**
+ * `sessiond`: the session daemon alone, a light node. It keeps no chain: the service nodes are the
+ * genesis's, and it reaches them over libp2p with a fresh peer key at every start (a guard node cannot
+ * link one run to the next). Its control API is the one `parsd --session` serves.
+ */
+export class SessiondNode implements Startable {
+  private constructor(
+    private readonly logger: Logger,
+    private readonly host: P2PHost,
+    private readonly daemon: SessionDaemonParts,
+  ) {}
+
+  static async create(opts: SessiondOptions, logger: Logger): Promise<SessiondNode> {
+    const config = consensusFromGenesis(await readGenesisFile(opts.genesisFile))
+    const hops = config === undefined ? [] : serviceNodesOf(config)
+    if (hops.length === 0)
+      throw new ParsError(
+        { code: 'GENESIS_UNREADABLE', path: opts.genesisFile },
+        `${opts.genesisFile} lists no service nodes (validators with an onion key in config.pars)`,
+      )
+    try {
+      await ensureDir(opts.datadir)
+    } catch (e) {
+      throw new ParsError({ code: 'DATADIR_UNUSABLE', path: opts.datadir }, `datadir ${opts.datadir} is not usable: ${errorMessage(e)}`)
+    }
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const host = new P2PHost({
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: [`/ip4/127.0.0.1/tcp/${opts.p2pPort}`],
+      bootstrap: opts.bootstrap,
+      mdns: false,
+      topics: [],
+      logger: logger.child('p2p'),
+    })
+    return new SessiondNode(logger, host, await createSessionDaemon(opts, host, hops, undefined, logger))
+  }
+
+  async start(): Promise<void> {
+    await this.host.start()
+    await this.daemon.service.start()
+    await this.daemon.server.start()
+    this.logger.info('sessiond running', { control: this.daemon.server.url })
+  }
+
+  async stop(): Promise<void> {
+    await this.daemon.server.stop()
+    await this.daemon.service.stop()
+    await this.host.stop()
     this.logger.info('stopped')
   }
 }

@@ -30,6 +30,24 @@ export interface NodeOptions {
   mdns: boolean
   validator: boolean
   validatorKey?: string
+  /** run the session daemon with its control API */
+  session: boolean
+  sessionPort: number
+  sessionPassphraseFile?: string
+  /** mean ms between cover onion requests (0: none) */
+  coverTraffic: number
+}
+
+/** `sessiond`: the session daemon alone, a light node of a network's service nodes. */
+export interface SessiondOptions {
+  datadir: string
+  genesisFile: string
+  bootstrap: string[]
+  p2pPort: number
+  sessionPort: number
+  sessionPassphraseFile?: string
+  coverTraffic: number
+  logLevel: LogLevel
 }
 
 export interface TestnetOptions {
@@ -59,6 +77,14 @@ export const FLAGS = {
   mdns: { type: 'boolean', default: false, help: 'find peers on the LAN with mDNS' },
   validator: { type: 'boolean', default: false, help: 'take part in consensus with --validator-key' },
   'validator-key': { type: 'string', default: 'DATADIR/validator.key', help: 'hybrid ML-DSA-65 + Ed25519 block-signing key file' },
+  session: { type: 'boolean', default: false, help: 'run the session daemon (needs a network with service nodes)' },
+  'session-port': {
+    type: 'string',
+    default: '8560',
+    help: 'session control API port, on 127.0.0.1 only (token in DATADIR/session/control.json)',
+  },
+  'session-passphrase-file': { type: 'string', default: 'none', help: 'file holding the passphrase of DATADIR/session/identity.json' },
+  'cover-traffic': { type: 'string', default: '0', help: 'mean ms between dummy onion requests the daemon sends (0 = none)' },
   validators: { type: 'string', default: '4', help: 'testnet init: how many validators' },
   out: { type: 'string', default: '(required)', help: 'testnet init: directory to write node-0 .. node-N-1 into' },
   'base-port': { type: 'string', default: '8545', help: 'testnet init: RPC port of node-0 (node i: P+i; p2p P+100+i)' },
@@ -133,7 +159,10 @@ function datadirDefaults(datadir: string): Record<string, string | boolean> {
     if (f.type === 'boolean' ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new ParsError({ code: 'BAD_OPTION', option: k }, `${path}: ${k} must be a ${f.type}`)
     }
-    out[k] = (k === 'genesis' || k === 'validator-key') && !isAbsolute(v as string) ? join(datadir, v as string) : (v as string | boolean)
+    out[k] =
+      (k === 'genesis' || k === 'validator-key' || k === 'session-passphrase-file') && !isAbsolute(v as string)
+        ? join(datadir, v as string)
+        : (v as string | boolean)
   }
   return out
 }
@@ -221,7 +250,12 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
       .filter((s) => s.length > 0),
     mdns: v['mdns'] === true,
     validator: v['validator'] === true,
+    session: v['session'] === true,
+    sessionPort: intFlag(v['session-port'] as string | undefined, 'session-port', 8560, 0, 65535),
+    coverTraffic: intFlag(v['cover-traffic'] as string | undefined, 'cover-traffic', 0, 0, 3_600_000),
   }
+  if (v['session-passphrase-file'] !== undefined) out.sessionPassphraseFile = expandHome(v['session-passphrase-file'] as string)
+  if (out.session && dev) throw bad('session', '--dev runs no service nodes; run the session daemon on a network (parsd testnet init)')
   if (v['genesis'] !== undefined) out.genesisFile = v['genesis'] as string
   if (coinbase !== undefined) out.coinbase = coinbase
   if (v['validator-key'] !== undefined) out.validatorKey = expandHome(v['validator-key'] as string)
@@ -238,4 +272,83 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
   }
   if (file !== undefined) result.file = file
   return result
+}
+
+/** The flags `sessiond` takes (a subset of parsd's, with the same meaning). */
+export const SESSIOND_FLAGS = [
+  'datadir',
+  'genesis',
+  'bootstrap',
+  'p2p-port',
+  'session-port',
+  'session-passphrase-file',
+  'cover-traffic',
+  'log-level',
+] as const
+
+export function sessiondHelp(version: string): string {
+  const lines = [
+    `sessiond ${version} — the Pars session daemon alone: a light node that connects to a network's service nodes`,
+    '',
+    'Usage:',
+    '  sessiond --genesis FILE --bootstrap MULTIADDR[,...] [--datadir DIR] [--session-passphrase-file F]',
+    '',
+    'The service nodes are the validators of the genesis that list an onion key. The control API',
+    '(parsctl session ..., the ParsSession client) listens on 127.0.0.1:--session-port with the token',
+    'of DATADIR/session/control.json. Without an identity in the datadir, CreateIdentity makes one.',
+    '',
+    'Flags:',
+  ]
+  for (const name of SESSIOND_FLAGS) {
+    const f = FLAGS[name]
+    const def = name === 'p2p-port' ? '0 (any free port)' : name === 'datadir' ? '~/.pars' : name === 'genesis' ? '(required)' : f.default
+    const help =
+      name === 'datadir'
+        ? 'directory of the identity and the message store (DATADIR/session)'
+        : name === 'genesis'
+          ? "the network's genesis file (its service nodes)"
+          : f.help
+    lines.push(`  --${(name + ' <value>').padEnd(32)} ${help} (default: ${def})`)
+  }
+  lines.push(`  --${'help'.padEnd(32)} show this help`, `  --${'version'.padEnd(32)} print the version`)
+  return lines.join('\n')
+}
+
+/** Parse `sessiond` arguments; undefined for --help / --version (the caller prints them). */
+export function parseSessiondArgs(argv: readonly string[]): SessiondOptions | 'help' | 'version' {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } }
+  for (const name of SESSIOND_FLAGS) options[name] = { type: 'string' }
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true })
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e)
+    const m = /'(--?[\w-]+)/.exec(msg)
+    throw new ParsError({ code: 'BAD_OPTION', option: m?.[1] ?? '' }, `${msg.split('\n')[0]} (see sessiond --help)`)
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>
+  if (v['help'] === true) return 'help'
+  if (v['version'] === true) return 'version'
+  const genesis = v['genesis'] as string | undefined
+  if (genesis === undefined || genesis.length === 0)
+    throw bad('genesis', "sessiond needs the network's genesis file (its service nodes are listed there)")
+  const bootstrap = ((v['bootstrap'] as string | undefined) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+  if (bootstrap.length === 0)
+    throw bad('bootstrap', 'sessiond needs at least one service node to connect to (a multiaddr with /p2p/<peer id>)')
+  const logLevel = (v['log-level'] as string | undefined) ?? 'info'
+  if (!isLogLevel(logLevel)) throw bad('log-level', `expected error, warn, info, debug or trace, got ${JSON.stringify(logLevel)}`)
+  const out: SessiondOptions = {
+    datadir: expandHome((v['datadir'] as string | undefined) ?? '~/.pars'),
+    genesisFile: expandHome(genesis),
+    bootstrap,
+    p2pPort: intFlag(v['p2p-port'] as string | undefined, 'p2p-port', 0, 0, 65535),
+    sessionPort: intFlag(v['session-port'] as string | undefined, 'session-port', 8560, 0, 65535),
+    coverTraffic: intFlag(v['cover-traffic'] as string | undefined, 'cover-traffic', 0, 0, 3_600_000),
+    logLevel,
+  }
+  if (v['session-passphrase-file'] !== undefined) out.sessionPassphraseFile = expandHome(v['session-passphrase-file'] as string)
+  return out
 }

@@ -177,7 +177,12 @@ export class SessionDaemon {
       else if (key === 'synccursor') this.syncCursor = dec.decode(v)
       else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
-    await this.publishBundle()
+    try {
+      await this.publishBundle()
+    } catch (e) {
+      // the network may still be coming up: every poll tries again until it is published
+      this.c.logger?.warn('publishing the key bundle failed; retrying with the polls', { error: String(e) })
+    }
     const every = this.c.pollMs ?? 1000
     const tick = (): void => {
       this.timer = setTimeout(() => {
@@ -197,7 +202,8 @@ export class SessionDaemon {
     clearTimeout(this.coverTimer)
     this.timer = undefined
     this.coverTimer = undefined
-    await this.polling
+    await this.polling.catch(() => undefined)
+    await this.flushing.catch(() => undefined)
   }
 
   getIdentity(): { sessionId: string; link: string } {
@@ -323,12 +329,14 @@ export class SessionDaemon {
     throw new SessionError('UNREACHABLE', `no node of the swarm of ${recipient} answered`)
   }
 
+  private bundlePublished = false
   private async publishBundle(): Promise<void> {
     const prekey = this.c.identity.prekeys[0]
     if (prekey === undefined) return
     const members = this.swarms().nodesFor(this.me.sessionId)
     const r = await this.viaOnion(members, (path) => publishBundle(this.c.transport, path, this.me, prekey, this.now()))
     if (r.type === 'error') throw new SessionError(r.code, `publishing the key bundle: ${r.message}`)
+    this.bundlePublished = true
   }
 
   private async persist(peer: string, extra: KVBatchOp[] = []): Promise<void> {
@@ -454,11 +462,13 @@ export class SessionDaemon {
 
   /** Fetch and open what arrived since the last poll; returns how many messages were new. */
   poll(): Promise<number> {
-    this.polling = this.polling.then(() => this.pollOnce())
+    // one poll at a time; a failed poll does not stop the next one
+    this.polling = this.polling.catch(() => 0).then(() => this.pollOnce())
     return this.polling
   }
 
   private async pollOnce(): Promise<number> {
+    if (!this.bundlePublished) await this.publishBundle()
     let received = 0
     // the inbox: envelopes from peers
     for (let more = true; more;) {
@@ -502,7 +512,7 @@ export class SessionDaemon {
   /** Store the sync records not stored yet in the own swarm (owner-signed, sealed, padded). */
   private flushing: Promise<void> = Promise.resolve()
   private flushSync(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    this.flushing = this.flushing.catch(() => undefined).then(async () => {
       for (const [id, record] of [...this.unsynced]) {
         const data = seal(this.syncKey, pad(utf8.encode(JSON.stringify(record))), SYNC_AAD, this.random)
         const timestamp = this.now()

@@ -18,6 +18,8 @@ import { ParsError } from '../common/index.js'
  * - UNKNOWN_SESSION: a daemon call naming a Session ID it has no conversation with
  * - UNREACHABLE: no onion path to the service nodes worked (the network is down, or too few nodes answer)
  * - UNAUTHORIZED: a control API call without the right token
+ * - BAD_PARAMS / UNKNOWN_METHOD / INTERNAL: a control API call with parameters that do not validate, a
+ *   method it does not have, or a failure of the daemon itself (logged there)
  */
 export type SessionErrorCode =
   | 'MALFORMED'
@@ -37,6 +39,9 @@ export type SessionErrorCode =
   | 'UNKNOWN_SESSION'
   | 'UNREACHABLE'
   | 'UNAUTHORIZED'
+  | 'BAD_PARAMS'
+  | 'UNKNOWN_METHOD'
+  | 'INTERNAL'
 
 export class SessionError extends ParsError<{ code: SessionErrorCode }> {
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {

@@ -3,6 +3,20 @@ import { parseArgs } from 'node:util'
 import { VERSION } from '../version.js'
 import { CliError } from './cliError.js'
 import type { IdentityCommand, IdentityFlags } from './sessionIdentity.js'
+import type { SessionClientCommand, SessionClientFlags } from './sessionClient.js'
+import { parseNodeArgs } from '../options.js'
+
+/** The datadir as parsd resolves it (default ~/.pars, ~ expanded) and the session flags. */
+function sessionFlags(values: Record<string, string | boolean | undefined>): SessionClientFlags {
+  const d = values['datadir']
+  if (d === '') throw new CliError('--datadir must not be empty')
+  const flags: SessionClientFlags = {
+    datadir: parseNodeArgs(typeof d === 'string' ? [`--datadir=${d}`] : []).options.datadir,
+  }
+  for (const k of ['recipient', 'session', 'message'] as const) if (typeof values[k] === 'string') flags[k] = values[k]
+  if (values['follow'] === true) flags.follow = true
+  return flags
+}
 
 const HELP = `parsctl ${VERSION} — control client for a Pars node
 
@@ -12,6 +26,20 @@ Usage:
   parsctl [--rpc URL] block [N|latest] a block (JSON)
   parsctl [--rpc URL] balance ADDRESS  balance in wei and PARS
   parsctl [--rpc URL] tx HASH          a transaction and its receipt (JSON)
+  parsctl peers [--datadir DIR]        the service nodes the session daemon knows (guards, its own swarm)
+
+Session messaging (through the session daemon of --datadir: parsd --session, or sessiond):
+  parsctl session create --recipient ID     start a session with a Session ID (or pars://session/ link);
+                                            prints the session's id (the peer's Session ID) on the last line
+  parsctl session send --session ID --message TEXT
+                                            encrypt and send through a 3-hop onion path
+  parsctl session messages --session ID [--follow]
+                                            the conversation (< received, > sent), marked read; --follow
+                                            keeps printing new messages until Ctrl-C
+  parsctl session list                      sessions, with message and unread counts
+  parsctl session close --session ID        delete a conversation and its keys from this device
+  parsctl session status                    the daemon: Session ID, sessions, service nodes, last poll
+  parsctl session peers                     as parsctl peers
 
 Session identity (offline: these read and write the datadir's keystore, never the node):
   parsctl session identity create [--datadir DIR] [--passphrase-file F] [--duress-passphrase-file F]
@@ -32,12 +60,23 @@ Flags:
   --duress-passphrase-file FILE   a second passphrase: unlocking with it erases the identity and answers with a
                                   new, empty one, as if nothing happened
   --phrase-file FILE              the 24 words to restore (case and spacing do not matter)
+  --recipient ID, --session ID    a Session ID (05 + 64 hex digits) or its pars://session/ link
+  --message TEXT                  the message text
+  --follow                        keep waiting for new messages
   --help                          show this help
 `
 
 /** Which flags each command takes (--help aside). */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  status: ['rpc'],
+  status: ['rpc', 'datadir'],
+  peers: ['datadir'],
+  'session create': ['datadir', 'recipient'],
+  'session send': ['datadir', 'session', 'message'],
+  'session messages': ['datadir', 'session', 'follow'],
+  'session list': ['datadir'],
+  'session close': ['datadir', 'session'],
+  'session status': ['datadir'],
+  'session peers': ['datadir'],
   validators: ['rpc'],
   block: ['rpc'],
   balance: ['rpc'],
@@ -81,6 +120,10 @@ async function main(): Promise<void> {
         'passphrase-file': { type: 'string' },
         'duress-passphrase-file': { type: 'string' },
         'phrase-file': { type: 'string' },
+        recipient: { type: 'string' },
+        session: { type: 'string' },
+        message: { type: 'string' },
+        follow: { type: 'boolean' },
         help: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -94,12 +137,13 @@ async function main(): Promise<void> {
     process.stdout.write(HELP)
     return
   }
-  const command = positionals[0] === 'session' ? positionals.slice(0, 3).join(' ') : positionals[0]!
+  const words = positionals[0] === 'session' ? (positionals[1] === 'identity' ? 3 : 2) : 1
+  const command = positionals.slice(0, words).join(' ')
   const allowed = COMMAND_FLAGS[command]
   if (allowed === undefined) {
     if (positionals[0] === 'session') {
       throw new CliError(
-        `unknown command ${JSON.stringify(command)}: parsctl session identity create|show|export-phrase|restore (see parsctl --help)`,
+        `unknown command ${JSON.stringify(command)}: parsctl session create|send|messages|list|close|status|peers, or parsctl session identity create|show|export-phrase|restore (see parsctl --help)`,
       )
     }
     throw new CliError(`unknown command ${JSON.stringify(command)} (see parsctl --help)`)
@@ -107,6 +151,19 @@ async function main(): Promise<void> {
   for (const [flag, value] of Object.entries(values)) {
     if (value !== undefined && flag !== 'help' && !allowed.includes(flag))
       throw new CliError(`--${flag} does not apply to \`parsctl ${command}\``)
+  }
+  if (positionals.length > words && !['block', 'balance', 'tx'].includes(command)) {
+    throw new CliError(`unexpected argument ${JSON.stringify(positionals[words])} (see parsctl --help)`)
+  }
+  if (positionals[0] === 'session' && words === 2) {
+    const { runSessionCommand } = await import('./sessionClient.js')
+    await runSessionCommand(positionals[1] as SessionClientCommand, sessionFlags(values))
+    return
+  }
+  if (command === 'peers') {
+    const { runSessionCommand } = await import('./sessionClient.js')
+    await runSessionCommand('peers', sessionFlags(values))
+    return
   }
   if (positionals[0] === 'session') {
     if (positionals.length > 3) throw new CliError(`unexpected argument ${JSON.stringify(positionals[3])} (see parsctl --help)`)
@@ -140,6 +197,11 @@ async function main(): Promise<void> {
       if (st?.validators !== undefined && BigInt(st.validators) > 0n) out += `validators   ${BigInt(st.validators)}\n`
       if (st?.peerId !== undefined) out += `peer id      ${st.peerId}\n`
       process.stdout.write(`${out}client       ${client}\n`)
+      // the session daemon of the datadir, when one runs
+      const { connectDaemon, sessionStatusText } = await import('./sessionClient.js')
+      const datadir = sessionFlags(values).datadir
+      const daemon = await connectDaemon(datadir).catch(() => undefined)
+      if (daemon !== undefined) process.stdout.write(await sessionStatusText(daemon).catch((e: unknown) => `session      ${String(e)}\n`))
       return
     }
     case 'validators': {

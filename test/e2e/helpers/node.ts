@@ -170,7 +170,7 @@ export function parsdSupports(flag: string, cmd: string[] = parsdCommand()): boo
 }
 
 /** Prefix that makes the kernel SIGKILL the child when its parent dies (Linux, util-linux setpriv). */
-function deathSignalPrefix(): string[] {
+export function deathSignalPrefix(): string[] {
   if (process.platform === 'linux' && existsSync('/usr/bin/setpriv')) {
     return ['/usr/bin/setpriv', '--pdeathsig', 'SIGKILL', '--']
   }

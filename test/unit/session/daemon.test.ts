@@ -13,7 +13,12 @@ const unlocked = (identity: typeof alice, phrase: string): UnlockedIdentity => (
   prekeys: [generatePrekey(1, Math.floor(Date.now() / 1000))],
 })
 
-async function daemon(net: Awaited<ReturnType<typeof network>>, who: UnlockedIdentity, kv?: KVStore, extra: { coverTrafficMs?: number } = {}) {
+async function daemon(
+  net: Awaited<ReturnType<typeof network>>,
+  who: UnlockedIdentity,
+  kv?: KVStore,
+  extra: { coverTrafficMs?: number } = {},
+) {
   const d = new SessionDaemon({
     kv: kv ?? (await openMemoryDb()),
     transport: net.client,
@@ -123,7 +128,13 @@ describe('the session daemon', () => {
     const guards = a.getStatus().guards
     expect(guards).toHaveLength(2)
     expect([...firstHops].every((p) => guards.includes(p))).toBe(true)
-    expect(a.getPeers().filter((p) => p.guard).map((p) => p.peerId).sort()).toEqual([...guards].sort())
+    expect(
+      a
+        .getPeers()
+        .filter((p) => p.guard)
+        .map((p) => p.peerId)
+        .sort(),
+    ).toEqual([...guards].sort())
     net.down.add(guards[0]!)
     for (let i = 0; i < 4; i++) await a.poll()
     expect(a.getStatus().guards).not.toContain(guards[0])
@@ -169,5 +180,23 @@ describe('the session daemon', () => {
     const quiet = await daemon(net, unlocked(bob, PHRASE_B))
     expect(quiet.getStatus().coverRequests).toBe(0)
     await quiet.stop()
+  })
+
+  it('a poll that fails (every node down) does not stop the next ones; the bundle is published once the network is back', async () => {
+    const net = await network(7)
+    for (const id of net.ids) net.down.add(id)
+    const b = await daemon(net, unlocked(bob, PHRASE_B)) // starts although nothing answers
+    await expect(b.poll()).rejects.toMatchObject({ code: 'UNREACHABLE' })
+    await expect(b.poll()).rejects.toMatchObject({ code: 'UNREACHABLE' })
+    net.down.clear()
+    expect(await b.poll()).toBe(0)
+    expect(b.getStatus().lastPoll).toBeGreaterThan(0)
+    // the bundle went out with that poll: Alice reaches Bob by his ID
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    await a.createSession(bob.sessionId)
+    await a.sendMessage(bob.sessionId, 'you are back')
+    expect(await b.poll()).toBe(1)
+    await a.stop()
+    await b.stop()
   })
 })

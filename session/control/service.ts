@@ -1,0 +1,177 @@
+import { openLevelDb, type KVStore, type Logger, type Startable } from '../../common/index.js'
+import { parseSessionId, sessionLink } from '../crypto/identity.js'
+import { createKeystore, keystoreExists, messageStorePath, unlockKeystore, type UnlockedIdentity } from '../crypto/keystore.js'
+import { SessionDaemon, type DaemonComponents } from '../daemon.js'
+import { SessionError } from '../errors.js'
+import { MAX_CONTENT } from '../protocol/message.js'
+import { MAX_WAIT_MS, type ControlMethod, type ControlMethods } from './api.js'
+
+export interface SessionServiceComponents extends Omit<DaemonComponents, 'kv' | 'identity'> {
+  datadir: string
+  /** the keystore passphrase (from --session-passphrase-file); without it only CreateIdentity with one opens */
+  passphrase?: string
+  version: string
+  logger: Logger
+  /** open the daemon's own store (default: LevelDB at DATADIR/session/store) */
+  openStore?: (path: string) => Promise<KVStore>
+}
+
+type Params = Record<string, unknown>
+
+function str(p: Params, name: string, opts: { optional?: boolean; max?: number } = {}): string | undefined {
+  const v = p[name]
+  if (v === undefined && opts.optional === true) return undefined
+  if (typeof v !== 'string') throw new SessionError('BAD_PARAMS', `${name}: expected a string`)
+  if (opts.max !== undefined && v.length > opts.max) throw new SessionError('BAD_PARAMS', `${name}: longer than ${opts.max} characters`)
+  return v
+}
+
+function int(p: Params, name: string, opts: { optional?: boolean; max?: number } = {}): number | undefined {
+  const v = p[name]
+  if (v === undefined && opts.optional === true) return undefined
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new SessionError('BAD_PARAMS', `${name}: expected a whole number >= 0`)
+  if (opts.max !== undefined && v > opts.max) throw new SessionError('BAD_PARAMS', `${name}: at most ${opts.max}`)
+  return v
+}
+
+function sessionParam(p: Params, name: string): string {
+  try {
+    return parseSessionId(str(p, name)!)
+  } catch (e) {
+    if (e instanceof SessionError && e.code === 'MALFORMED') throw new SessionError('BAD_PARAMS', `${name}: ${e.message}`)
+    throw e
+  }
+}
+
+/**
+ * What the control API serves: the identity of a datadir and, once it is unlocked, its daemon. A
+ * datadir without an identity starts without a daemon; CreateIdentity makes (or restores) one and
+ * starts it. Every call's parameters are checked here, and failures are SessionErrors by code.
+ */
+export class SessionService implements Startable {
+  private daemon: SessionDaemon | undefined
+  private kv: KVStore | undefined
+  private waiting = new Set<() => void>()
+
+  constructor(private readonly c: SessionServiceComponents) {}
+
+  /** Unlock the datadir's identity and start its daemon (nothing to do when there is none yet). */
+  async start(): Promise<void> {
+    if (!keystoreExists(this.c.datadir)) {
+      this.c.logger.info('no session identity yet: the control API waits for CreateIdentity')
+      return
+    }
+    if (this.c.passphrase === undefined)
+      throw new SessionError('BAD_PASSPHRASE', 'the session identity is locked: give its passphrase with --session-passphrase-file')
+    await this.open(await unlockKeystore(this.c.datadir, this.c.passphrase))
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.waiting) w()
+    await this.daemon?.stop()
+    this.daemon = undefined
+    await this.kv?.close()
+    this.kv = undefined
+  }
+
+  private async open(identity: UnlockedIdentity): Promise<void> {
+    const kv = await (this.c.openStore ?? openLevelDb)(messageStorePath(this.c.datadir))
+    const { datadir: _d, passphrase: _p, version: _v, openStore: _o, ...rest } = this.c
+    const daemon = new SessionDaemon({ ...rest, kv, identity, logger: this.c.logger })
+    this.kv = kv
+    this.daemon = daemon
+    daemon.onMessage(() => {
+      for (const w of this.waiting) w()
+    })
+    await daemon.start()
+    this.c.logger.info('session daemon running', { sessionId: identity.identity.sessionId })
+  }
+
+  private need(): SessionDaemon {
+    if (this.daemon === undefined) throw new SessionError('NO_IDENTITY', 'no session identity yet: call CreateIdentity first')
+    return this.daemon
+  }
+
+  /** Run one control API method with unchecked parameters. */
+  async call<M extends ControlMethod>(method: M, params: Params): Promise<ControlMethods[M]['result']> {
+    return (await this.dispatch(method, params)) as ControlMethods[M]['result']
+  }
+
+  private async dispatch(method: ControlMethod, p: Params): Promise<unknown> {
+    switch (method) {
+      case 'CreateIdentity': {
+        if (this.daemon !== undefined || keystoreExists(this.c.datadir))
+          throw new SessionError('IDENTITY_EXISTS', 'this datadir already has a session identity (GetIdentity shows it)')
+        const passphrase = str(p, 'passphrase', { optional: true, max: 1024 }) ?? this.c.passphrase
+        if (passphrase === undefined)
+          throw new SessionError('BAD_PASSPHRASE', 'a passphrase is needed to protect the new identity (param passphrase)')
+        const phrase = str(p, 'phrase', { optional: true, max: 1024 })
+        const u = await createKeystore(this.c.datadir, passphrase, phrase !== undefined ? { phrase } : {})
+        await this.open(u)
+        const id = u.identity.sessionId
+        return { sessionId: id, link: sessionLink(id), ...(phrase === undefined ? { phrase: u.phrase } : {}) }
+      }
+      case 'GetIdentity':
+        return this.need().getIdentity()
+      case 'CreateSession':
+        return { session: await this.need().createSession(sessionParam(p, 'recipient')) }
+      case 'GetSessions':
+        return { sessions: this.need().getSessions() }
+      case 'CloseSession':
+        await this.need().closeSession(sessionParam(p, 'session'))
+        return { closed: true }
+      case 'SendMessage': {
+        const session = sessionParam(p, 'session')
+        const text = str(p, 'text', { max: MAX_CONTENT })!
+        if (text.length === 0) throw new SessionError('BAD_PARAMS', 'text: an empty message')
+        if (new TextEncoder().encode(text).length > MAX_CONTENT)
+          throw new SessionError('BAD_PARAMS', `text: more than ${MAX_CONTENT} bytes (UTF-8)`)
+        return { message: await this.need().sendMessage(session, text) }
+      }
+      case 'GetMessages': {
+        const after = int(p, 'after', { optional: true }) ?? 0
+        return {
+          messages: this.need()
+            .getMessages(sessionParam(p, 'session'))
+            .filter((m) => m.seq > after),
+        }
+      }
+      case 'WaitMessages':
+        return this.wait(p)
+      case 'MarkRead':
+        return { marked: await this.need().markRead(sessionParam(p, 'session')) }
+      case 'GetStatus':
+        return { identity: this.daemon !== undefined, version: this.c.version, ...(this.daemon?.getStatus() ?? {}) }
+      case 'GetPeers':
+        return { peers: this.need().getPeers() }
+    }
+  }
+
+  /** Messages after `after`, waiting (up to timeoutMs) for one to arrive when there is none yet. */
+  private async wait(p: Params): Promise<ControlMethods['WaitMessages']['result']> {
+    const after = int(p, 'after')!
+    const timeoutMs = int(p, 'timeoutMs', { optional: true, max: MAX_WAIT_MS }) ?? 30_000
+    const session = p['session'] === undefined ? undefined : sessionParam(p, 'session')
+    const d = this.need()
+    const pending = (): ControlMethods['WaitMessages']['result'] => {
+      const events = d.messagesSince(after).filter((e) => session === undefined || e.session === session)
+      return { events, last: d.lastSeq() }
+    }
+    const now = pending()
+    if (now.events.length > 0 || timeoutMs === 0) return now
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiting.delete(check)
+        resolve()
+      }
+      const check = (): void => {
+        if (this.daemon !== d || pending().events.length > 0) done()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.waiting.add(check)
+    })
+    return pending()
+  }
+}
