@@ -145,6 +145,9 @@ export const ONION_KEY_FILE = 'onion.key'
 /** Service requests between swarm members, and onion layers from clients and other hops (libp2p protocols). */
 export const SERVICE_PROTOCOL = '/pars/session/1'
 export const ONION_PROTOCOL = '/pars/onion/1'
+/** session requests a second from one client peer, and from another service node (token buckets, burst x2) */
+const CLIENT_RATE = 50
+const SERVICE_PEER_RATE = 2_000
 
 /** Read and parse a genesis file, with one clear line when it cannot be. */
 export async function readGenesisFile(path: string): Promise<unknown> {
@@ -576,8 +579,11 @@ export class ParsNode implements Startable {
       await this.network.host.start()
       const service = this.network.service
       if (service !== undefined) {
-        await this.network.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from))
-        await this.network.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes))
+        // other service nodes relay and replicate for many clients at once: a client gets the low rate
+        const peers = new Set(serviceNodesOf(this.network.config).map((h) => h.peerId))
+        const rate = (from: string): number => (peers.has(from) ? SERVICE_PEER_RATE : CLIENT_RATE)
+        await this.network.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from), rate)
+        await this.network.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes), rate)
         service.sweep = setInterval(() => void service.node.sweep().catch(() => undefined), 60_000)
         service.sweep.unref()
         this.logger.info('serving the session network (message storage, onion relay)')

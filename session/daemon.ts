@@ -8,7 +8,8 @@ import type { OnionHop } from './onion/onion.js'
 import { Reader, Writer } from './protocol/bytes.js'
 import { pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
-import { fetchBundle, onionRequest, publishBundle, type ServiceTransport } from './service/serviceNode.js'
+import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSend, type ServiceTransport } from './service/serviceNode.js'
+import type { OnionCircuit } from './onion/onion.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
 import { MAX_PRIVATE_TTL_MS, messageHash, signOwner } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
@@ -94,6 +95,8 @@ export interface PeerInfo {
 
 /** Sessions kept per peer (the current one and older ones that may still carry messages). */
 const KEPT_SESSIONS = 4
+/** A circuit is replaced after this long (hops keep one for CIRCUIT_TTL_MS = 10 min). */
+export const CIRCUIT_MAX_AGE_MS = 5 * 60_000
 /** How many onion paths a request tries before it gives up. */
 const PATH_TRIES = 6
 /** How many guards the first hop is chosen among. */
@@ -145,6 +148,8 @@ export class SessionDaemon {
   private polling: Promise<number> = Promise.resolve(0)
   private lastPoll = 0
   private swarmCache: { key: string; map: SwarmMap } | undefined
+  /** kept paths, by purpose: 'own' (this identity's inbox, sync and bundle), 'to:<peer>' (writing to a peer), 'cover' */
+  private readonly circuits = new Map<string, OnionCircuit>()
   private readonly random: RandomSource
   private readonly now: () => number
   private readonly syncKey: Uint8Array
@@ -252,12 +257,13 @@ export class SessionDaemon {
   }
 
   /** The guards, topped up from the known nodes (those no longer listed are dropped). */
-  private currentGuards(known: readonly OnionHop[]): string[] {
+  private currentGuards(known: readonly OnionHop[], avoid: ReadonlySet<string>): string[] {
     const ids = new Set(known.map((h) => h.peerId))
     const kept = this.guards.filter((g) => ids.has(g))
     const want = Math.min(GUARD_COUNT, Math.max(0, known.length - 1))
     while (kept.length < want) {
-      const candidates = known.filter((h) => !kept.includes(h.peerId))
+      const fresh = known.filter((h) => !kept.includes(h.peerId) && !avoid.has(h.peerId))
+      const candidates = fresh.length > 0 ? fresh : known.filter((h) => !kept.includes(h.peerId))
       kept.push(this.pick(candidates).peerId)
     }
     if (kept.join(',') !== this.guards.join(',')) {
@@ -288,30 +294,57 @@ export class SessionDaemon {
     const end = this.pick(ends.length > 0 ? ends : known.filter(inLast).length > 0 ? known.filter(inLast) : known)
     const rest = all.filter((h) => h.peerId !== end.peerId)
     if (rest.length === 0) return [end]
-    const guards = this.currentGuards(known)
+    const guards = this.currentGuards(known, avoid)
     const guardHops = rest.filter((h) => guards.includes(h.peerId))
     const first = this.pick(guardHops.length > 0 ? guardHops : rest)
     const middle = rest.filter((h) => h.peerId !== first.peerId)
     return middle.length > 0 ? [first, this.pick(middle), end] : [first, end]
   }
 
+  /** A kept circuit for `purpose` that still serves: young enough, ending in `last`, avoiding `avoid`. */
+  private circuitFor(purpose: string, last: readonly string[] | undefined, avoid: ReadonlySet<string>): OnionCircuit | undefined {
+    const c = this.circuits.get(purpose)
+    if (c === undefined) return undefined
+    const known = new Set(this.c.hops().map((h) => h.peerId))
+    const usable =
+      this.now() - c.createdAt < CIRCUIT_MAX_AGE_MS &&
+      c.path.every((h) => known.has(h.peerId) && !avoid.has(h.peerId)) &&
+      (last === undefined || last.includes(c.path.at(-1)!.peerId))
+    if (!usable) this.circuits.delete(purpose)
+    return usable ? c : undefined
+  }
+
   /**
-   * One onion request, on a fresh random path each try: a path that fails (a hop down, an answer that
-   * does not open) is replaced, up to PATH_TRIES times.
+   * One exchange through the onion: on the circuit kept for `purpose`, or on a new random path that
+   * becomes it. A path that fails (a hop down, an answer that does not open, a hop that forgot the
+   * circuit) is dropped and replaced, up to PATH_TRIES times.
    */
-  private async viaOnion<T>(last: readonly string[] | undefined, send: (path: OnionHop[]) => Promise<T>): Promise<T> {
+  private async viaOnion<T>(last: readonly string[] | undefined, purpose: string, exchange: (send: OnionSend) => Promise<T>): Promise<T> {
     let error: unknown
     // the hops of a failed path are avoided by the next tries (one of them is down, or misbehaves)
     const avoid = new Set<string>()
     for (let i = 0; i < PATH_TRIES; i++) {
-      const path = this.path(last, avoid)
+      const kept = this.circuitFor(purpose, last, avoid)
+      const path = kept?.path ?? this.path(last, avoid)
+      const send: OnionSend = async (q) => {
+        const current = this.circuits.get(purpose)
+        if (current !== undefined && current.path === path) return circuitRequest(this.c.transport, current, q)
+        const { circuit, response } = await buildCircuit(this.c.transport, path, q, this.random)
+        this.circuits.set(purpose, circuit)
+        return response
+      }
       try {
-        return await send(path)
+        return await exchange(send)
       } catch (e) {
         error = e
+        if (this.circuits.get(purpose)?.path === path) this.circuits.delete(purpose)
         // a transport error is the first hop's (the others' failures come back as replies that do not open)
-        if (!(e instanceof SessionError)) this.dropGuard(path[0]!.peerId)
-        for (const h of path) avoid.add(h.peerId)
+        if (!(e instanceof SessionError)) {
+          this.dropGuard(path[0]!.peerId)
+          avoid.add(path[0]!.peerId)
+        }
+        // a kept circuit may just have expired at a hop: its hops get another chance on a new path
+        if (kept === undefined) for (const h of path) avoid.add(h.peerId)
         this.c.logger?.debug('onion path failed; trying another', { error: String(e) })
       }
     }
@@ -321,8 +354,9 @@ export class SessionDaemon {
   /** Send a request to the swarm of `recipient`, following a wrong-swarm answer. */
   private async toSwarm(recipient: string, q: ServiceRequest): Promise<ServiceResponse> {
     let members = this.swarms().nodesFor(recipient)
+    const purpose = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await this.viaOnion(members, (path) => onionRequest(this.c.transport, path, q))
+      const r = await this.viaOnion(members, purpose, (send) => send(q))
       if (r.type !== 'wrongSwarm') return r
       members = r.nodes
     }
@@ -334,7 +368,7 @@ export class SessionDaemon {
     const prekey = this.c.identity.prekeys[0]
     if (prekey === undefined) return
     const members = this.swarms().nodesFor(this.me.sessionId)
-    const r = await this.viaOnion(members, (path) => publishBundle(this.c.transport, path, this.me, prekey, this.now()))
+    const r = await this.viaOnion(members, 'own', (send) => publishBundle(send, this.me, prekey, this.now()))
     if (r.type === 'error') throw new SessionError(r.code, `publishing the key bundle: ${r.message}`)
     this.bundlePublished = true
   }
@@ -373,8 +407,8 @@ export class SessionDaemon {
     const peer = parseSessionId(peerInput)
     if (peer === this.me.sessionId) throw new SessionError('MALFORMED', 'a session with oneself is not possible')
     if (this.sessions.has(peer)) return peer
-    const bundle = await this.viaOnion(this.swarms().nodesFor(peer), (path) =>
-      fetchBundle(this.c.transport, path, peer, Math.floor(this.now() / 1000)),
+    const bundle = await this.viaOnion(this.swarms().nodesFor(peer), `to:${peer}`, (send) =>
+      fetchBundle(send, peer, Math.floor(this.now() / 1000)),
     )
     this.sessions.set(peer, [Session.initiate(this.me, peer, bundle, { random: this.random })])
     if (!this.conversations.has(peer)) this.conversations.set(peer, [])
@@ -512,26 +546,28 @@ export class SessionDaemon {
   /** Store the sync records not stored yet in the own swarm (owner-signed, sealed, padded). */
   private flushing: Promise<void> = Promise.resolve()
   private flushSync(): Promise<void> {
-    this.flushing = this.flushing.catch(() => undefined).then(async () => {
-      for (const [id, record] of [...this.unsynced]) {
-        const data = seal(this.syncKey, pad(utf8.encode(JSON.stringify(record))), SYNC_AAD, this.random)
-        const timestamp = this.now()
-        const ttl = MAX_PRIVATE_TTL_MS
-        const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
-        const r = await this.toSwarm(this.me.sessionId, {
-          type: 'store',
-          recipient: this.me.sessionId,
-          namespace: SYNC_NAMESPACE,
-          timestamp,
-          ttl,
-          data,
-          auth: signOwner(this.me.mldsa, 'store', SYNC_NAMESPACE, timestamp, hexToBytes(hash)),
-        })
-        if (r.type === 'error') throw new SessionError(r.code, `device sync: ${r.message}`)
-        this.unsynced.delete(id)
-        await this.c.kv.del(K.unsynced(id))
-      }
-    })
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        for (const [id, record] of [...this.unsynced]) {
+          const data = seal(this.syncKey, pad(utf8.encode(JSON.stringify(record))), SYNC_AAD, this.random)
+          const timestamp = this.now()
+          const ttl = MAX_PRIVATE_TTL_MS
+          const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
+          const r = await this.toSwarm(this.me.sessionId, {
+            type: 'store',
+            recipient: this.me.sessionId,
+            namespace: SYNC_NAMESPACE,
+            timestamp,
+            ttl,
+            data,
+            auth: signOwner(this.me.mldsa, 'store', SYNC_NAMESPACE, timestamp, hexToBytes(hash)),
+          })
+          if (r.type === 'error') throw new SessionError(r.code, `device sync: ${r.message}`)
+          this.unsynced.delete(id)
+          await this.c.kv.del(K.unsynced(id))
+        }
+      })
     return this.flushing
   }
 
@@ -609,7 +645,7 @@ export class SessionDaemon {
     const wait = Math.min(10 * mean, Math.max(1, -Math.log(u) * mean))
     this.coverTimer = setTimeout(() => {
       const dummy = '05' + bytesToHex(this.random(32))
-      this.viaOnion(undefined, (path) => onionRequest(this.c.transport, path, { type: 'swarm', recipient: dummy }))
+      this.viaOnion(undefined, 'cover', (send) => send({ type: 'swarm', recipient: dummy }))
         .then(() => this.coverRequests++)
         .catch(() => undefined)
         .finally(() => {

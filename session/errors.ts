@@ -16,6 +16,7 @@ import { ParsError } from '../common/index.js'
  * - BAD_PASSPHRASE: a passphrase that cannot protect a keystore (empty, or a duress passphrase equal to it)
  * - NO_IDENTITY / IDENTITY_EXISTS: keystore file absent, or present where a new one would overwrite it
  * - UNKNOWN_SESSION: a daemon call naming a Session ID it has no conversation with
+ * - UNKNOWN_CIRCUIT: an onion circuit layer a hop no longer keeps (expired or never built)
  * - UNREACHABLE: no onion path to the service nodes worked (the network is down, or too few nodes answer)
  * - UNAUTHORIZED: a control API call without the right token
  * - BAD_PARAMS / UNKNOWN_METHOD / INTERNAL: a control API call with parameters that do not validate, a
@@ -38,6 +39,7 @@ export type SessionErrorCode =
   | 'IDENTITY_EXISTS'
   | 'UNKNOWN_SESSION'
   | 'UNREACHABLE'
+  | 'UNKNOWN_CIRCUIT'
   | 'UNAUTHORIZED'
   | 'BAD_PARAMS'
   | 'UNKNOWN_METHOD'

@@ -266,18 +266,18 @@ export class P2PHost implements Startable {
    * Serve a request/response protocol. Requests travel as frames `request id (u32) ‖ payload` on a
    * stream the asker keeps open (no stream negotiation per request); each answer goes back on the
    * same stream with the same id, in whatever order they finish. At most `ratePerSecond` requests per
-   * peer (a token bucket, burst of twice that); over it, the request is dropped unanswered and the
-   * peer loses score.
+   * peer (a token bucket, burst of twice that; a function gives each peer its own rate, fixed at its
+   * first request); over it, the request is dropped unanswered and the peer loses score.
    */
   async handleRequests(
     protocol: string,
     handler: (from: string, request: Uint8Array) => Promise<Uint8Array>,
-    ratePerSecond = 50,
+    ratePerSecond: number | ((from: string) => number) = 50,
   ): Promise<void> {
     const buckets = new Map<string, TokenBucket>()
     const allow = (from: string): boolean => {
       let b = buckets.get(from)
-      if (b === undefined) buckets.set(from, (b = new TokenBucket(ratePerSecond)))
+      if (b === undefined) buckets.set(from, (b = new TokenBucket(typeof ratePerSecond === 'number' ? ratePerSecond : ratePerSecond(from))))
       return b.take()
     }
     await this.node!.handle(

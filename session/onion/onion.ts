@@ -4,7 +4,7 @@ import { XWing } from '@hpke/hybridkem-x-wing'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concat, utf8 } from '../../common/index.js'
-import { open, osRandom, seal, type RandomSource } from '../crypto/primitives.js'
+import { kdf, NONCE_BYTES, open, osRandom, seal, TAG_BYTES, type RandomSource } from '../crypto/primitives.js'
 import { SessionError } from '../errors.js'
 import { Reader, Writer } from '../protocol/bytes.js'
 
@@ -25,13 +25,38 @@ import { Reader, Writer } from '../protocol/bytes.js'
  * every reply key, opens all the layers. Requests and answers are padded to 1 KiB buckets; a packet
  * shrinks by one layer's overhead per hop, as in any onion routing without re-padding. A hop refuses
  * a layer it has already opened (replay).
+ *
+ * Circuits. A post-quantum layer costs an X-Wing encapsulation for the client and a decapsulation for
+ * the hop (about 3 ms each in JavaScript), so, as Tor does, a client may keep a path: the request that
+ * builds it flags every layer "keep", and each hop keeps the layer's secret for CIRCUIT_TTL_MS as a
+ * circuit, under an id derived from that secret (each hop sees a different id). Later requests on the
+ * path are symmetric layers only:
+ *
+ *   packet    = 0x02 ‖ circuit id (16) ‖ XChaCha20-Poly1305(forward key, nonce, kind ‖ inner; aad = id)
+ *
+ * A hop that no longer knows the circuit (expired, restarted) cannot answer it; the client then builds
+ * a new one. A circuit's requests are linkable by its hops (they see one id), so the daemon keeps
+ * separate circuits for its own traffic and for each peer it writes to, and replaces them after a few
+ * minutes; forward secrecy holds per circuit (its keys are forgotten at expiry).
+ *
+ *   HPKE packet = 0x01 ‖ enc ‖ ciphertext (above)
  */
 export const ONION_INFO = utf8.encode('pars-onion-v1')
 export const ONION_PUBLIC_KEY_BYTES = 1216
 const ENC_BYTES = 1120
-const VERSION = 1
+const VERSION = 2
 const RELAY = 1
 const DELIVER = 2
+const PACKET_HPKE = 1
+const PACKET_CIRCUIT = 2
+const FLAG_KEEP = 1
+const CIRCUIT_ID_BYTES = 16
+/** how long a hop keeps a circuit's keys */
+export const CIRCUIT_TTL_MS = 10 * 60_000
+/** circuits a hop keeps at most (the oldest go first) */
+const MAX_CIRCUITS = 100_000
+/** nonces remembered per circuit (replays within that window are refused) */
+const CIRCUIT_SEEN = 4096
 export const MAX_PACKET = 128 * 1024
 const BUCKET = 1024
 const SEEN_LIMIT = 65_536
@@ -87,7 +112,51 @@ async function sealLayer(hop: OnionHop, plaintext: Uint8Array, random: RandomSou
     throw new SessionError('MALFORMED', `hop ${hop.peerId}: not an X-Wing onion key`, { cause: e })
   }
   const r = await s.seal({ recipientPublicKey, ekm: buf(random(64)), info: buf(ONION_INFO) }, buf(plaintext))
-  return concat(new Uint8Array(r.enc), new Uint8Array(r.ct))
+  return concat(Uint8Array.of(PACKET_HPKE), new Uint8Array(r.enc), new Uint8Array(r.ct))
+}
+
+/** A layer secret's circuit: the id its hop files it under, and the keys of each direction. */
+function circuitKeys(secret: Uint8Array): { id: Uint8Array; forward: Uint8Array; back: Uint8Array } {
+  return {
+    id: kdf(secret, undefined, 'pars-circuit-id-v1', CIRCUIT_ID_BYTES),
+    forward: kdf(secret, undefined, 'pars-circuit-forward-v1', 32),
+    back: kdf(secret, undefined, 'pars-circuit-back-v1', 32),
+  }
+}
+
+/**
+ * The client's side of a kept path: build() gives the packet that sets it up (answered like any onion
+ * request, with the returned reply keys); wrap() the later requests' packets, symmetric only.
+ */
+export class OnionCircuit {
+  private constructor(
+    readonly path: readonly OnionHop[],
+    private readonly keys: { id: Uint8Array; forward: Uint8Array; back: Uint8Array }[],
+    readonly createdAt: number,
+    private readonly random: RandomSource,
+  ) {}
+
+  static async build(
+    path: readonly OnionHop[],
+    request: Uint8Array,
+    random: RandomSource = osRandom,
+    now: number = Date.now(),
+  ): Promise<{ circuit: OnionCircuit; packet: Uint8Array; replyKeys: Uint8Array[] }> {
+    const { packet, replyKeys } = await buildOnion(path, request, random, { keep: true })
+    return { circuit: new OnionCircuit(path, replyKeys.map(circuitKeys), now, random), packet, replyKeys }
+  }
+
+  /** A later request on the circuit: the packet for the first hop, and the keys that open its answer. */
+  wrap(request: Uint8Array): { packet: Uint8Array; replyKeys: Uint8Array[] } {
+    let inner = padBucket(request)
+    for (let i = this.keys.length - 1; i >= 0; i--) {
+      const k = this.keys[i]!
+      const sealed = seal(k.forward, concat(Uint8Array.of(i === this.keys.length - 1 ? DELIVER : RELAY), inner), k.id, this.random)
+      inner = concat(Uint8Array.of(PACKET_CIRCUIT), k.id, sealed)
+    }
+    if (inner.length > MAX_PACKET) throw new SessionError('MALFORMED', `onion packet of ${inner.length} bytes is over ${MAX_PACKET}`)
+    return { packet: inner, replyKeys: this.keys.map((k) => k.back) }
+  }
 }
 
 /**
@@ -98,12 +167,14 @@ export async function buildOnion(
   path: readonly OnionHop[],
   request: Uint8Array,
   random: RandomSource = osRandom,
+  options: { keep?: boolean } = {},
 ): Promise<{ packet: Uint8Array; replyKeys: Uint8Array[] }> {
+  const flags = options.keep === true ? FLAG_KEEP : 0
   if (path.length === 0) throw new SessionError('MALFORMED', 'an onion path needs at least one hop')
   const replyKeys = path.map(() => random(32))
   let inner = padBucket(request)
   for (let i = path.length - 1; i >= 0; i--) {
-    const w = new Writer().u8(VERSION)
+    const w = new Writer().u8(VERSION).u8(flags)
     if (i === path.length - 1) w.u8(DELIVER).bytes(replyKeys[i]!)
     else
       w.u8(RELAY)
@@ -115,17 +186,40 @@ export async function buildOnion(
   return { packet: inner, replyKeys }
 }
 
-/** A service node's side: open one layer with its onion key, refusing replays. */
+interface KeptCircuit {
+  forward: Uint8Array
+  back: Uint8Array
+  /** where its packets go next (undefined: this hop is the last) */
+  next: string | undefined
+  expires: number
+  seen: Set<string>
+}
+
+/** A service node's side: open one layer with its onion key (or a circuit's), refusing replays. */
 export class OnionRouter {
   private readonly seen = new Set<string>()
   private readonly order: string[] = []
+  /** kept circuits by id (hex), oldest first */
+  private readonly circuits = new Map<string, KeptCircuit>()
   /** the X-Wing private key, expanded from its seed once (an expansion is an ML-KEM keygen) */
   private recipientKey: ReturnType<CipherSuite['kem']['deserializePrivateKey']> | undefined
 
-  constructor(private readonly privateKey: Uint8Array) {}
+  constructor(
+    private readonly privateKey: Uint8Array,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** How many circuits this hop keeps now. */
+  get circuitCount(): number {
+    return this.circuits.size
+  }
 
   async peel(packet: Uint8Array): Promise<PeeledLayer> {
-    if (packet.length <= ENC_BYTES || packet.length > MAX_PACKET) throw new SessionError('MALFORMED', 'onion packet size')
+    if (packet.length > MAX_PACKET) throw new SessionError('MALFORMED', 'onion packet size')
+    if (packet[0] === PACKET_CIRCUIT) return this.peelCircuit(packet)
+    if (packet[0] !== PACKET_HPKE) throw new SessionError('MALFORMED', 'onion packet type')
+    packet = packet.subarray(1)
+    if (packet.length <= ENC_BYTES) throw new SessionError('MALFORMED', 'onion packet size')
     const enc = packet.subarray(0, ENC_BYTES)
     const id = bytesToHex(sha256(enc))
     if (this.seen.has(id)) throw new SessionError('DUPLICATE', 'this onion layer was already relayed (replay)')
@@ -141,14 +235,51 @@ export class OnionRouter {
     this.remember(id)
     const r = new Reader(plain, 'onion layer')
     if (r.u8() !== VERSION) throw new SessionError('UNSUPPORTED_VERSION', 'onion layer version')
+    const flags = r.u8()
     const kind = r.u8()
     const replyKey = r.bytes(32)
+    let layer: PeeledLayer
     if (kind === RELAY) {
       const next = new TextDecoder().decode(r.varBytes(128))
-      return { kind: 'relay', next, packet: r.rest(), replyKey }
+      layer = { kind: 'relay', next, packet: r.rest(), replyKey }
+    } else if (kind === DELIVER) layer = { kind: 'deliver', request: unpadBucket(r.rest()), replyKey }
+    else throw new SessionError('MALFORMED', `onion layer kind ${kind}`)
+    if ((flags & FLAG_KEEP) !== 0) this.keep(replyKey, layer.kind === 'relay' ? layer.next : undefined)
+    return layer
+  }
+
+  private keep(secret: Uint8Array, next: string | undefined): void {
+    const k = circuitKeys(secret)
+    const now = this.now()
+    // expired circuits go first, then the oldest while over the cap
+    for (const [id, c] of this.circuits) {
+      if (c.expires > now && this.circuits.size < MAX_CIRCUITS) break
+      this.circuits.delete(id)
     }
-    if (kind === DELIVER) return { kind: 'deliver', request: unpadBucket(r.rest()), replyKey }
-    throw new SessionError('MALFORMED', `onion layer kind ${kind}`)
+    this.circuits.set(bytesToHex(k.id), { forward: k.forward, back: k.back, next, expires: now + CIRCUIT_TTL_MS, seen: new Set() })
+  }
+
+  private peelCircuit(packet: Uint8Array): PeeledLayer {
+    if (packet.length < 1 + CIRCUIT_ID_BYTES + NONCE_BYTES + TAG_BYTES + 1) throw new SessionError('MALFORMED', 'onion packet size')
+    const id = packet.subarray(1, 1 + CIRCUIT_ID_BYTES)
+    const key = bytesToHex(id)
+    const c = this.circuits.get(key)
+    if (c === undefined || c.expires <= this.now()) {
+      this.circuits.delete(key)
+      throw new SessionError('UNKNOWN_CIRCUIT', 'this hop keeps no such circuit (expired, or never built): build a new one')
+    }
+    const sealed = packet.subarray(1 + CIRCUIT_ID_BYTES)
+    const nonce = bytesToHex(sealed.subarray(0, NONCE_BYTES))
+    if (c.seen.has(nonce)) throw new SessionError('DUPLICATE', 'this onion layer was already relayed (replay)')
+    const plain = open(c.forward, sealed, id)
+    if (plain === undefined || plain.length < 1)
+      throw new SessionError('DECRYPT_FAILED', 'the circuit layer does not open (altered on the way)')
+    c.seen.add(nonce)
+    if (c.seen.size > CIRCUIT_SEEN) c.seen.delete(c.seen.values().next().value!)
+    const kind = plain[0]
+    if (kind === RELAY && c.next !== undefined) return { kind: 'relay', next: c.next, packet: plain.subarray(1), replyKey: c.back }
+    if (kind === DELIVER && c.next === undefined) return { kind: 'deliver', request: unpadBucket(plain.subarray(1)), replyKey: c.back }
+    throw new SessionError('MALFORMED', 'circuit layer kind')
   }
 
   private remember(id: string): void {

@@ -1,11 +1,15 @@
 import { type Logger } from '../../common/index.js'
 import { SessionError } from '../errors.js'
-import { buildOnion, openReply, sealReply, type OnionHop, type OnionRouter } from '../onion/onion.js'
+import { buildOnion, OnionCircuit, openReply, sealReply, type OnionHop, type OnionRouter } from '../onion/onion.js'
+import type { RandomSource } from '../crypto/primitives.js'
 import { decodeBundle, encodeBundle, makeBundle, verifyBundle, type KeyBundle, type Prekey } from '../crypto/bundle.js'
 import type { Identity } from '../crypto/identity.js'
 import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, messageHash, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
 import type { SwarmMap } from '../swarm/swarms.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
+
+/** How long a store waits for the other swarm members to hold the record before it answers. */
+export const REPLICATION_WAIT_MS = 2_000
 
 /** How a service node reaches another: a direct request, or an onion layer for it to peel. */
 export interface ServiceTransport {
@@ -62,7 +66,9 @@ export class ServiceNode {
     switch (q.type) {
       case 'store': {
         const r = await this.c.store.store(q)
-        if (r.stored) this.replicate(q, members)
+        // answered once the other members hold it too (or REPLICATION_WAIT_MS passed): a node that dies
+        // right after answering does not take the only copy with it
+        if (r.stored) await this.replicate(q, members)
         return { type: 'stored', ...r }
       }
       case 'replicate': {
@@ -82,15 +88,20 @@ export class ServiceNode {
     }
   }
 
-  /** Pass a new record to the other members; a member that is down gets it from the others later. */
-  private replicate(q: Extract<ServiceRequest, { type: 'store' }>, members: string[]): void {
+  /** Pass a new record to the other members, waiting for them up to REPLICATION_WAIT_MS. */
+  private async replicate(q: Extract<ServiceRequest, { type: 'store' }>, members: string[]): Promise<void> {
     const bytes = encodeRequest({ ...q, type: 'replicate' })
-    for (const m of members) {
-      if (m === this.c.self) continue
-      this.c.transport
-        .request(m, 'service', bytes)
-        .catch((e: unknown) => this.c.logger?.debug('replication failed', { to: m, error: String(e) }))
-    }
+    const all = members
+      .filter((m) => m !== this.c.self)
+      .map((m) =>
+        this.c.transport
+          .request(m, 'service', bytes)
+          .then(() => undefined)
+          .catch((e: unknown) => this.c.logger?.debug('replication failed', { to: m, error: String(e) })),
+      )
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(all), new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLICATION_WAIT_MS)))])
+    clearTimeout(timer)
   }
 
   /** An onion layer for this node: relay it to the next hop, or answer it; the reply is sealed for the way back. */
@@ -119,6 +130,9 @@ export class ServiceNode {
   }
 }
 
+/** One service request, through some onion path (see onionRequest, buildCircuit, circuitRequest). */
+export type OnionSend = (q: ServiceRequest) => Promise<ServiceResponse>
+
 /** Send a service request through an onion path (the path's first hop is reached directly). */
 export async function onionRequest(transport: ServiceTransport, path: readonly OnionHop[], q: ServiceRequest): Promise<ServiceResponse> {
   const { packet, replyKeys } = await buildOnion(path, encodeRequest(q))
@@ -126,19 +140,32 @@ export async function onionRequest(transport: ServiceTransport, path: readonly O
   return decodeResponse(openReply(replyKeys, reply))
 }
 
-/** Publish one's key bundle in one's own swarm (namespace 1, owner-signed), so senders need only the Session ID. */
-export async function publishBundle(
+/** Send a first request through `path` and keep the path as a circuit for the next ones. */
+export async function buildCircuit(
   transport: ServiceTransport,
   path: readonly OnionHop[],
-  me: Identity,
-  prekey: Prekey,
-  nowMs: number = Date.now(),
-): Promise<ServiceResponse> {
+  q: ServiceRequest,
+  random?: RandomSource,
+): Promise<{ circuit: OnionCircuit; response: ServiceResponse }> {
+  const { circuit, packet, replyKeys } = await OnionCircuit.build(path, encodeRequest(q), random)
+  const reply = await transport.request(path[0]!.peerId, 'onion', packet)
+  return { circuit, response: decodeResponse(openReply(replyKeys, reply)) }
+}
+
+/** A request on a circuit already built (symmetric layers only). */
+export async function circuitRequest(transport: ServiceTransport, circuit: OnionCircuit, q: ServiceRequest): Promise<ServiceResponse> {
+  const { packet, replyKeys } = circuit.wrap(encodeRequest(q))
+  const reply = await transport.request(circuit.path[0]!.peerId, 'onion', packet)
+  return decodeResponse(openReply(replyKeys, reply))
+}
+
+/** Publish one's key bundle in one's own swarm (namespace 1, owner-signed), so senders need only the Session ID. */
+export async function publishBundle(send: OnionSend, me: Identity, prekey: Prekey, nowMs: number = Date.now()): Promise<ServiceResponse> {
   const data = encodeBundle(makeBundle(me, prekey))
   const ttl = Math.min(MAX_PRIVATE_TTL_MS, Math.max(MIN_TTL_MS, prekey.expiresAt * 1000 - nowMs))
   const hash = messageHash(me.sessionId, BUNDLE_NAMESPACE, nowMs, ttl, data)
   const auth = signOwner(me.mldsa, 'store', BUNDLE_NAMESPACE, nowMs, Uint8Array.from(Buffer.from(hash, 'hex')))
-  return onionRequest(transport, path, {
+  return send({
     type: 'store',
     recipient: me.sessionId,
     namespace: BUNDLE_NAMESPACE,
@@ -154,13 +181,8 @@ export async function publishBundle(
  * the ID (self-certifying, so the nodes serving it cannot substitute another). Throws BAD_BUNDLE when
  * none does, NO_IDENTITY when none is published.
  */
-export async function fetchBundle(
-  transport: ServiceTransport,
-  path: readonly OnionHop[],
-  sessionId: string,
-  nowSeconds = Math.floor(Date.now() / 1000),
-): Promise<KeyBundle> {
-  const r = await onionRequest(transport, path, { type: 'retrieve', recipient: sessionId, namespace: BUNDLE_NAMESPACE, limit: 256 })
+export async function fetchBundle(send: OnionSend, sessionId: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<KeyBundle> {
+  const r = await send({ type: 'retrieve', recipient: sessionId, namespace: BUNDLE_NAMESPACE, limit: 256 })
   if (r.type === 'error') throw new SessionError(r.code, r.message)
   if (r.type !== 'messages') throw new SessionError('MALFORMED', `the bundle request was answered with ${r.type}`)
   if (r.messages.length === 0) throw new SessionError('NO_IDENTITY', `${sessionId} has published no key bundle`)

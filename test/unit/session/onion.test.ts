@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { buildOnion, onionKeyPair, openReply, OnionRouter, sealReply, type OnionHop } from '../../../session/index.js'
+import {
+  buildOnion,
+  CIRCUIT_TTL_MS,
+  onionKeyPair,
+  OnionCircuit,
+  openReply,
+  OnionRouter,
+  sealReply,
+  type OnionHop,
+} from '../../../session/index.js'
 import { seededRandom, codeOfAsync } from './helpers.js'
 
 async function network(n: number) {
@@ -68,5 +77,51 @@ describe('onion packets that arrive as Node Buffers (slices of a shared pool)', 
     pool.set(packet, 50)
     const view = pool.subarray(50, 50 + packet.length)
     expect((await routers[0]!.peel(view)).kind).toBe('deliver')
+  })
+
+  it('circuits: the first request keeps the path, later ones are symmetric layers that only its hops open', async () => {
+    let now = 1_000_000
+    const { hops } = await network(3)
+    const keys = await Promise.all([0, 1, 2].map((i) => onionKeyPair(new Uint8Array(32).fill(i + 1))))
+    const routers = keys.map((k) => new OnionRouter(k.privateKey, () => now))
+    const relay = async (packet: Uint8Array) => {
+      const views: Uint8Array[] = []
+      const layers = []
+      let p = packet
+      for (const r of routers) {
+        views.push(p)
+        const layer = await r.peel(p)
+        layers.push(layer)
+        if (layer.kind === 'relay') p = layer.packet
+      }
+      return { last: layers.at(-1)!, layers, views }
+    }
+    const { circuit, packet } = await OnionCircuit.build(hops, new TextEncoder().encode('first'))
+    expect((await relay(packet)).last).toMatchObject({ kind: 'deliver' })
+    expect(routers.map((r) => r.circuitCount)).toEqual([1, 1, 1])
+    const wrapped = circuit.wrap(new TextEncoder().encode('second'))
+    expect(wrapped.packet.length).toBeLessThan(packet.length) // no KEM ciphertexts
+    const { last, layers, views } = await relay(wrapped.packet)
+    expect(new TextDecoder().decode((last as { request: Uint8Array }).request)).toBe('second')
+    // each hop sees its own circuit id: nothing in one hop's view names another's
+    const ids = views.map((v) => Buffer.from(v.subarray(1, 17)).toString('hex'))
+    expect(new Set(ids).size).toBe(3)
+    // the answer opens with the circuit's reply keys, hop by hop
+    let answer = sealReply(layers[2]!.replyKey, new TextEncoder().encode('ok'), true)
+    answer = sealReply(layers[1]!.replyKey, answer, false)
+    answer = sealReply(layers[0]!.replyKey, answer, false)
+    expect(new TextDecoder().decode(openReply(wrapped.replyKeys, answer))).toBe('ok')
+    // a replayed circuit packet is refused; an altered one does not open; an unkept path has no circuit
+    expect(await codeOfAsync(routers[0]!.peel(wrapped.packet))).toBe('DUPLICATE')
+    const altered = Uint8Array.from(circuit.wrap(new Uint8Array(4)).packet)
+    altered[40] = altered[40]! ^ 1
+    expect(await codeOfAsync(routers[0]!.peel(altered))).toBe('DECRYPT_FAILED')
+    // hops forget circuits after their time: the client has to build a new one
+    now += CIRCUIT_TTL_MS + 1
+    expect(await codeOfAsync(routers[0]!.peel(circuit.wrap(new Uint8Array(4)).packet))).toBe('UNKNOWN_CIRCUIT')
+    // a one-shot request (no keep flag) leaves no circuit behind
+    const before = routers[1]!.circuitCount
+    await routers[1]!.peel(((await routers[0]!.peel((await buildOnion(hops, new Uint8Array(4))).packet)) as { packet: Uint8Array }).packet)
+    expect(routers[1]!.circuitCount).toBe(before)
   })
 })

@@ -120,7 +120,10 @@ describe('service nodes', () => {
   it("knowing only Bob's Session ID, Alice fetches his published bundle, and her message reaches him", async () => {
     const net = await network(7)
     const prekey = generatePrekey(1, Math.floor(Date.now() / 1000))
-    expect(await publishBundle(net.client, net.hops.slice(0, 3), bob, prekey)).toMatchObject({ type: 'stored', stored: true })
+    expect(await publishBundle((q) => onionRequest(net.client, net.hops.slice(0, 3), q), bob, prekey)).toMatchObject({
+      type: 'stored',
+      stored: true,
+    })
     // only Bob writes his bundle namespace
     const evil = await onionRequest(net.client, net.hops.slice(0, 3), {
       type: 'store',
@@ -132,7 +135,7 @@ describe('service nodes', () => {
     })
     expect(evil).toMatchObject({ type: 'error', code: 'BAD_SIGNATURE' })
     // Alice: the ID, the bundle from the network (checked against the ID), a session, a message
-    const bundle = await fetchBundle(net.client, net.hops.slice(3, 6), bob.sessionId)
+    const bundle = await fetchBundle((q) => onionRequest(net.client, net.hops.slice(3, 6), q), bob.sessionId)
     const session = Session.initiate(alice, bob.sessionId, bundle)
     await onionRequest(net.client, net.hops.slice(1, 4), {
       type: 'store',
@@ -152,6 +155,8 @@ describe('service nodes', () => {
     const [envelope] = (inbox as { messages: { data: Uint8Array }[] }).messages
     const { message } = Session.accept(bob, () => prekey, envelope!.data, guard())
     expect(new TextDecoder().decode(message.content)).toBe('found you by your ID')
-    await expect(fetchBundle(net.client, net.hops.slice(0, 3), alice.sessionId)).rejects.toThrow(/published no key bundle/)
+    await expect(fetchBundle((q) => onionRequest(net.client, net.hops.slice(0, 3), q), alice.sessionId)).rejects.toThrow(
+      /published no key bundle/,
+    )
   })
 })
