@@ -3,6 +3,7 @@ import { createCommonFromGethGenesis, parseGethGenesisState, type Common, type G
 import { ParsError } from '../common/index.js'
 import { nodeCrypto } from './crypto.js'
 import { preloadParams } from './commonParams.js'
+import { SYSTEM_CONTRACTS } from './systemContracts.js'
 
 export const PARS_CHAIN_ID = 6133
 
@@ -180,6 +181,9 @@ export interface DevGenesisOptions {
 export function devGenesis(opts: DevGenesisOptions): GethGenesis {
   const alloc: GethGenesis['alloc'] = {}
   for (const [addr, { balance }] of Object.entries(opts.alloc)) alloc[addr.toLowerCase()] = { balance: `0x${balance.toString(16)}` }
+  // the system contracts (ServiceNodeRegistry, ...) live at fixed addresses in every Pars genesis
+  for (const c of SYSTEM_CONTRACTS)
+    alloc[c.address] = { ...alloc[c.address], balance: alloc[c.address]?.balance ?? '0x0', code: c.code, nonce: '0x1' }
   return {
     config: {
       chainId: opts.chainId ?? PARS_CHAIN_ID,
