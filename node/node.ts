@@ -18,6 +18,7 @@ import {
 } from '../consensus/index.js'
 import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
+import { followRegistry, REGISTRY_ADDRESS } from './serviceRegistry.js'
 import {
   ControlServer,
   MessageStore,
@@ -25,8 +26,12 @@ import {
   OnionRouter,
   ServiceNode,
   SessionService,
-  swarmsOf,
+  decodeResponse,
+  encodeRequest,
+  ServiceDirectory,
+  verifyRegisteredNode,
   type OnionHop,
+  type SwarmMap,
   type ServiceTransport,
 } from '../session/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -70,9 +75,12 @@ interface Network {
   /** double-signing evidence: both blocks a proposer signed at one height (the last 1,000) */
   evidence: { proposer: string; height: number; a: string; b: string }[]
   /** the session network's service node, when this node has an onion key the genesis lists */
-  service?: { node: ServiceNode; kv: KVStore; sweep: NodeJS.Timeout | undefined }
+  service?: { node: ServiceNode; kv: KVStore; sweep: NodeJS.Timeout | undefined; handoffs?: NodeJS.Timeout }
   /** the session daemon (--session) and its control API */
   daemon?: SessionDaemonParts
+  /** the service nodes and swarms, following the registry */
+  directory: ServiceDirectory
+  stopRegistry: () => void
 }
 
 interface SessionDaemonParts {
@@ -99,7 +107,7 @@ async function readPassphrase(path: string | undefined): Promise<string | undefi
 async function createSessionDaemon(
   o: { datadir: string; sessionPort: number; sessionPassphraseFile?: string; coverTraffic: number },
   host: P2PHost,
-  hops: readonly OnionHop[],
+  nodes: { hops: () => readonly OnionHop[]; swarms?: () => SwarmMap },
   local: ServiceNode | undefined,
   logger: Logger,
 ): Promise<SessionDaemonParts> {
@@ -118,7 +126,8 @@ async function createSessionDaemon(
     ...(passphrase !== undefined ? { passphrase } : {}),
     version: VERSION,
     transport,
-    hops: () => hops,
+    hops: nodes.hops,
+    ...(nodes.swarms !== undefined ? { swarms: nodes.swarms } : {}),
     logger: logger.child('sessiond'),
     ...(o.coverTraffic > 0 ? { coverTrafficMs: o.coverTraffic } : {}),
   })
@@ -145,6 +154,10 @@ export const ONION_KEY_FILE = 'onion.key'
 /** Service requests between swarm members, and onion layers from clients and other hops (libp2p protocols). */
 export const SERVICE_PROTOCOL = '/pars/session/1'
 export const ONION_PROTOCOL = '/pars/onion/1'
+/** how often a service node retries handing records to new swarm members it could not reach */
+const HANDOFF_RETRY_MS = 10_000
+/** how often sessiond asks a service node for the registered ones */
+const NODE_LIST_REFRESH_MS = 60_000
 /** session requests a second from one client peer, and from another service node (token buckets, burst x2) */
 const CLIENT_RATE = 50
 const SERVICE_PEER_RATE = 2_000
@@ -468,9 +481,14 @@ export class ParsNode implements Startable {
       }
     }, TX_REBROADCAST_MS)
     timer.unref()
-    const service = await ParsNode.createServiceNode(opts, config, peerId, host, logger)
-    const daemon = opts.session ? await createSessionDaemon(opts, host, serviceNodesOf(config), service?.node, logger) : undefined
+    const directory = new ServiceDirectory(serviceNodesOf(config), chain.chainId, REGISTRY_ADDRESS)
+    const service = await ParsNode.createServiceNode(opts, config, peerId, host, directory, logger)
+    const daemon = opts.session
+      ? await createSessionDaemon(opts, host, { hops: () => directory.hops(), swarms: () => directory.swarms }, service?.node, logger)
+      : undefined
     return {
+      directory,
+      stopRegistry: () => undefined,
       host,
       engine,
       config,
@@ -483,35 +501,36 @@ export class ParsNode implements Startable {
   }
 
   /**
-   * The session network's service node: validators whose genesis entry lists an onion key serve it
-   * (storage in DATADIR/session/service, swarms of those validators, onion relaying).
+   * The session network's service node (storage in DATADIR/session/service, onion relaying): a
+   * validator whose genesis entry lists an onion key, or a node with DATADIR/onion.key that registers
+   * (or has registered) it with stake in the ServiceNodeRegistry — clients use it once it is listed.
    */
   private static async createServiceNode(
     opts: NodeOptions,
     config: ConsensusConfig,
     peerId: string,
     host: P2PHost,
+    directory: ServiceDirectory,
     logger: Logger,
   ): Promise<Network['service']> {
     const me = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)
-    if (me === undefined) return undefined
     let seed: Uint8Array
     const path = join(opts.datadir, ONION_KEY_FILE)
     try {
       seed = fromHex((await readFile(path, 'utf8')).trim())
     } catch (e) {
-      logger.warn('the genesis lists an onion key for this node but its onion.key cannot be read: not serving the session network', {
-        path,
-        error: errorMessage(e),
-      })
+      if (me !== undefined)
+        logger.warn('the genesis lists an onion key for this node but its onion.key cannot be read: not serving the session network', {
+          path,
+          error: errorMessage(e),
+        })
       return undefined
     }
     const keys = await onionKeyPair(seed)
-    if (toHex(keys.publicKey) !== toHex(me.onion!)) {
+    if (me !== undefined && toHex(keys.publicKey) !== toHex(me.onion!)) {
       logger.warn('onion.key is not the key the genesis lists for this node: not serving the session network', { path })
       return undefined
     }
-    const swarms = swarmsOf(config.validators.filter((v) => v.onion !== undefined).map((v) => v.peerId))
     await ensureDir(join(opts.datadir, 'session'))
     const kv = await openLevelDb(join(opts.datadir, 'session', 'service'))
     const store = new MessageStore(kv)
@@ -519,7 +538,8 @@ export class ParsNode implements Startable {
     const node = new ServiceNode({
       self: peerId,
       store,
-      swarms,
+      swarms: () => directory.swarms,
+      registered: () => directory.registeredNodes(),
       onion: new OnionRouter(keys.privateKey),
       transport: {
         request: (peer, protocol, bytes) => host.request(peer, protocol === 'onion' ? ONION_PROTOCOL : SERVICE_PROTOCOL, bytes),
@@ -580,15 +600,23 @@ export class ParsNode implements Startable {
       const service = this.network.service
       if (service !== undefined) {
         // other service nodes relay and replicate for many clients at once: a client gets the low rate
-        const peers = new Set(serviceNodesOf(this.network.config).map((h) => h.peerId))
-        const rate = (from: string): number => (peers.has(from) ? SERVICE_PEER_RATE : CLIENT_RATE)
+        const directory = this.network.directory
+        const rate = (from: string): number => (directory.swarms.swarmOfNode(from) !== undefined ? SERVICE_PEER_RATE : CLIENT_RATE)
         await this.network.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from), rate)
         await this.network.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes), rate)
         service.sweep = setInterval(() => void service.node.sweep().catch(() => undefined), 60_000)
         service.sweep.unref()
+        service.handoffs = setInterval(() => void service.node.retryHandoffs().catch(() => undefined), HANDOFF_RETRY_MS)
+        service.handoffs.unref()
         this.logger.info('serving the session network (message storage, onion relay)')
       }
       this.network.engine.start()
+      this.network.stopRegistry = await followRegistry(
+        this.chain,
+        this.network.directory,
+        (before, after) => void service?.node.rebalance(before, after).catch(() => undefined),
+        this.logger.child('registry'),
+      )
       if (this.network.daemon !== undefined) {
         await this.network.daemon.service.start()
         await this.network.daemon.server.start()
@@ -610,10 +638,12 @@ export class ParsNode implements Startable {
       await this.network.daemon.server.stop()
       await this.network.daemon.service.stop()
     }
+    this.network?.stopRegistry()
     this.network?.engine.stop()
     await this.network?.host.stop()
     if (this.network?.service !== undefined) {
       clearInterval(this.network.service.sweep)
+      clearInterval(this.network.service.handoffs)
       await this.network.service.kv.close()
     }
     await this.filters.stop()
@@ -628,14 +658,19 @@ export class ParsNode implements Startable {
  * link one run to the next). Its control API is the one `parsd --session` serves.
  */
 export class SessiondNode implements Startable {
+  private refreshTimer: NodeJS.Timeout | undefined
+
   private constructor(
     private readonly logger: Logger,
     private readonly host: P2PHost,
     private readonly daemon: SessionDaemonParts,
+    private readonly refresh: () => Promise<void>,
   ) {}
 
   static async create(opts: SessiondOptions, logger: Logger): Promise<SessiondNode> {
-    const config = consensusFromGenesis(await readGenesisFile(opts.genesisFile))
+    const genesis = (await readGenesisFile(opts.genesisFile)) as { config?: { chainId?: unknown } }
+    const config = consensusFromGenesis(genesis)
+    const chainId = BigInt(typeof genesis.config?.chainId === 'number' ? genesis.config.chainId : PARS_CHAIN_ID)
     const hops = config === undefined ? [] : serviceNodesOf(config)
     if (hops.length === 0)
       throw new ParsError(
@@ -656,17 +691,40 @@ export class SessiondNode implements Startable {
       topics: [],
       logger: logger.child('p2p'),
     })
-    return new SessiondNode(logger, host, await createSessionDaemon(opts, host, hops, undefined, logger))
+    // the genesis nodes, then the registered ones a service node lists (each checked: they cannot be forged)
+    let known: readonly OnionHop[] = hops
+    const refresh = async (): Promise<void> => {
+      const asked = hops[Math.floor(Math.random() * hops.length)]!
+      try {
+        const answer = decodeResponse(await host.request(asked.peerId, SERVICE_PROTOCOL, encodeRequest({ type: 'nodes' })))
+        if (answer.type !== 'nodes') return
+        const extra = answer.nodes
+          .filter((n) => !hops.some((h) => h.peerId === n.peerId) && verifyRegisteredNode(chainId, REGISTRY_ADDRESS, n))
+          .map((n) => ({ peerId: n.peerId, publicKey: n.onionKey }))
+        known = [...hops, ...extra]
+      } catch (e) {
+        logger.debug('the registered service nodes could not be fetched; trying again later', {
+          from: asked.peerId,
+          error: errorMessage(e),
+        })
+      }
+    }
+    const daemon = await createSessionDaemon(opts, host, { hops: () => known }, undefined, logger)
+    return new SessiondNode(logger, host, daemon, refresh)
   }
 
   async start(): Promise<void> {
     await this.host.start()
+    await this.refresh()
+    this.refreshTimer = setInterval(() => void this.refresh(), NODE_LIST_REFRESH_MS)
+    this.refreshTimer.unref()
     await this.daemon.service.start()
     await this.daemon.server.start()
     this.logger.info('sessiond running', { control: this.daemon.server.url })
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.refreshTimer)
     await this.daemon.server.stop()
     await this.daemon.service.stop()
     await this.host.stop()

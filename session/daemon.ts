@@ -40,6 +40,8 @@ export interface DaemonComponents {
   transport: ServiceTransport
   /** the service nodes and their onion keys (from the chain) */
   hops: () => readonly OnionHop[]
+  /** the swarms as a full node follows them (default: computed from hops(), corrected by wrong-swarm answers) */
+  swarms?: () => SwarmMap
   identity: UnlockedIdentity
   random?: RandomSource
   now?: () => number
@@ -243,6 +245,7 @@ export class SessionDaemon {
 
   /** The swarms of the known service nodes, rebuilt only when that list changes. */
   private swarms(): SwarmMap {
+    if (this.c.swarms !== undefined) return this.c.swarms()
     const ids = this.c.hops().map((h) => h.peerId)
     const key = ids.join(',')
     if (this.swarmCache?.key !== key) {

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js'
 import { CliError } from './cliError.js'
 import type { IdentityCommand, IdentityFlags } from './sessionIdentity.js'
 import type { SessionClientCommand, SessionClientFlags } from './sessionClient.js'
+import type { ServiceCommand } from './serviceNodeCli.js'
 import { parseNodeArgs } from '../options.js'
 
 /** The datadir as parsd resolves it (default ~/.pars, ~ expanded) and the session flags. */
@@ -41,6 +42,13 @@ Session messaging (through the session daemon of --datadir: parsd --session, or 
   parsctl session status                    the daemon: Session ID, sessions, service nodes, last poll
   parsctl session peers                     as parsctl peers
 
+Service nodes (joining the session network with stake, through the ServiceNodeRegistry contract):
+  parsctl service register --datadir DIR --from-key FILE [--stake PARS] [--rpc URL]
+                                            sign with DIR's node.key and onion.key (made when missing) and
+                                            stake from the account of FILE (default 1000 PARS, the minimum)
+  parsctl service deregister --datadir DIR --from-key FILE [--rpc URL]
+  parsctl service list [--rpc URL]          the nodes registered now (finalized)
+
 Session identity (offline: these read and write the datadir's keystore, never the node):
   parsctl session identity create [--datadir DIR] [--passphrase-file F] [--duress-passphrase-file F]
       a new identity; prints its Session ID on the last line
@@ -63,6 +71,8 @@ Flags:
   --recipient ID, --session ID    a Session ID (05 + 64 hex digits) or its pars://session/ link
   --message TEXT                  the message text
   --follow                        keep waiting for new messages
+  --from-key FILE                 a file holding the 0x private key of the account that pays
+  --stake PARS                    the stake, in PARS (default 1000)
   --help                          show this help
 `
 
@@ -77,6 +87,9 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   'session close': ['datadir', 'session'],
   'session status': ['datadir'],
   'session peers': ['datadir'],
+  'service register': ['rpc', 'datadir', 'from-key', 'stake'],
+  'service deregister': ['rpc', 'datadir', 'from-key'],
+  'service list': ['rpc'],
   validators: ['rpc'],
   block: ['rpc'],
   balance: ['rpc'],
@@ -124,6 +137,8 @@ async function main(): Promise<void> {
         session: { type: 'string' },
         message: { type: 'string' },
         follow: { type: 'boolean' },
+        'from-key': { type: 'string' },
+        stake: { type: 'string' },
         help: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -137,7 +152,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP)
     return
   }
-  const words = positionals[0] === 'session' ? (positionals[1] === 'identity' ? 3 : 2) : 1
+  const words = positionals[0] === 'session' ? (positionals[1] === 'identity' ? 3 : 2) : positionals[0] === 'service' ? 2 : 1
   const command = positionals.slice(0, words).join(' ')
   const allowed = COMMAND_FLAGS[command]
   if (allowed === undefined) {
@@ -158,6 +173,16 @@ async function main(): Promise<void> {
   if (positionals[0] === 'session' && words === 2) {
     const { runSessionCommand } = await import('./sessionClient.js')
     await runSessionCommand(positionals[1] as SessionClientCommand, sessionFlags(values))
+    return
+  }
+  if (positionals[0] === 'service') {
+    const { runServiceCommand } = await import('./serviceNodeCli.js')
+    await runServiceCommand(positionals[1] as ServiceCommand, {
+      rpc: values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545',
+      datadir: sessionFlags(values).datadir,
+      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
+      ...(values.stake !== undefined ? { stake: values.stake } : {}),
+    })
     return
   }
   if (command === 'peers') {

@@ -3,6 +3,7 @@ import { sessionIdBytes } from '../crypto/identity.js'
 import { SessionError, type SessionErrorCode } from '../errors.js'
 import { Reader, Writer } from '../protocol/bytes.js'
 import { MAX_MESSAGE_BYTES, MAX_PAGE, type OwnerAuth, type StoredMessage } from '../storage/store.js'
+import type { RegisteredNode } from '../swarm/directory.js'
 
 /**
  * The service node protocol's requests and answers, in a versioned binary codec. They travel as the
@@ -15,6 +16,10 @@ export type ServiceRequest =
   | { type: 'swarm'; recipient: string }
   /** a swarm member passing on a record it stored (no auth: the record is what any client may store) */
   | { type: 'replicate'; recipient: string; namespace: number; timestamp: number; ttl: number; data: Uint8Array; auth?: OwnerAuth }
+  /** a service node handing a record to a node that joined the recipient's swarm (a rebalance) */
+  | { type: 'transfer'; recipient: string; namespace: number; timestamp: number; expiry: number; data: Uint8Array }
+  /** the nodes registered with stake (for light clients, who keep no chain) */
+  | { type: 'nodes' }
 
 export type ServiceResponse =
   | { type: 'stored'; hash: string; stored: boolean }
@@ -24,10 +29,12 @@ export type ServiceResponse =
   /** this node is not in the recipient's swarm: these nodes are */
   | { type: 'wrongSwarm'; nodes: string[] }
   | { type: 'error'; code: SessionErrorCode; message: string }
+  | { type: 'nodes'; nodes: RegisteredNode[] }
 
 const VERSION = 1
-const REQ = { store: 1, retrieve: 2, delete: 3, swarm: 4, replicate: 5 } as const
-const RES = { stored: 1, messages: 2, deleted: 3, swarm: 4, wrongSwarm: 5, error: 6 } as const
+const REQ = { store: 1, retrieve: 2, delete: 3, swarm: 4, replicate: 5, transfer: 6, nodes: 7 } as const
+const RES = { stored: 1, messages: 2, deleted: 3, swarm: 4, wrongSwarm: 5, error: 6, nodes: 7 } as const
+const MAX_REGISTERED = 4096
 const MAX_HASHES = 1000
 const MAX_NODES = 64
 
@@ -49,8 +56,13 @@ function readAuth(r: Reader): OwnerAuth | undefined {
 const recipientOf = (r: Reader): string => bytesToHex(r.bytes(33))
 
 export function encodeRequest(q: ServiceRequest): Uint8Array {
-  const w = new Writer().u8(VERSION).u8(REQ[q.type]).bytes(sessionIdBytes(q.recipient))
+  const w = new Writer().u8(VERSION).u8(REQ[q.type])
+  if (q.type === 'nodes') return w.finish()
+  w.bytes(sessionIdBytes(q.recipient))
   switch (q.type) {
+    case 'transfer':
+      w.u16(q.namespace).u64(BigInt(q.timestamp)).u64(BigInt(q.expiry)).varBytes(q.data)
+      break
     case 'store':
     case 'replicate':
       w.u16(q.namespace).u64(BigInt(q.timestamp)).u64(BigInt(q.ttl)).varBytes(q.data)
@@ -77,9 +89,20 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
   const r = new Reader(bytes, 'service request')
   if (r.u8() !== VERSION) throw new SessionError('UNSUPPORTED_VERSION', 'service request version')
   const type = r.u8()
+  if (type === REQ.nodes) {
+    r.end()
+    return { type: 'nodes' }
+  }
   const recipient = recipientOf(r)
   let q: ServiceRequest
   switch (type) {
+    case REQ.transfer: {
+      const namespace = r.u16()
+      const timestamp = Number(r.u64())
+      const expiry = Number(r.u64())
+      q = { type: 'transfer', recipient, namespace, timestamp, expiry, data: r.varBytes(MAX_MESSAGE_BYTES) }
+      break
+    }
     case REQ.store:
     case REQ.replicate: {
       const namespace = r.u16()
@@ -152,6 +175,10 @@ export function encodeResponse(a: ServiceResponse): Uint8Array {
     case 'error':
       w.varBytes(new TextEncoder().encode(a.code)).varBytes(new TextEncoder().encode(a.message))
       break
+    case 'nodes':
+      w.u16(a.nodes.length)
+      for (const n of a.nodes) w.varBytes(new TextEncoder().encode(n.peerId)).varBytes(n.onionKey).bytes(n.operator).bytes(n.signature)
+      break
   }
   return w.finish()
 }
@@ -195,6 +222,18 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
         message: new TextDecoder().decode(r.varBytes(1024)),
       }
       break
+    case RES.nodes: {
+      const n = r.u16()
+      if (n > MAX_REGISTERED) throw new SessionError('MALFORMED', 'registered node list')
+      const nodes = Array.from({ length: n }, () => ({
+        peerId: new TextDecoder().decode(r.varBytes(128)),
+        onionKey: r.varBytes(2048),
+        operator: r.bytes(20),
+        signature: r.bytes(64),
+      }))
+      a = { type: 'nodes', nodes }
+      break
+    }
     default:
       throw new SessionError('MALFORMED', `unknown service response type ${type}`)
   }

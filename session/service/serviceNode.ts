@@ -6,6 +6,7 @@ import { decodeBundle, encodeBundle, makeBundle, verifyBundle, type KeyBundle, t
 import type { Identity } from '../crypto/identity.js'
 import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, messageHash, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
 import type { SwarmMap } from '../swarm/swarms.js'
+import type { RegisteredNode } from '../swarm/directory.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
 
 /** How long a store waits for the other swarm members to hold the record before it answers. */
@@ -19,7 +20,10 @@ export interface ServiceTransport {
 export interface ServiceNodeComponents {
   self: string
   store: MessageStore
-  swarms: SwarmMap
+  /** the current swarms (they change as nodes register and leave) */
+  swarms: () => SwarmMap
+  /** the nodes registered with stake, for light clients that ask (default: none) */
+  registered?: () => RegisteredNode[]
   onion: OnionRouter
   transport: ServiceTransport
   logger?: Logger
@@ -32,10 +36,12 @@ export interface ServiceNodeComponents {
  * what it stores is a recipient and ciphertext.
  */
 export class ServiceNode {
+  private readonly pendingHandoffs = new Set<string>()
+
   constructor(private readonly c: ServiceNodeComponents) {}
 
   private inSwarm(recipient: string): string[] | undefined {
-    const nodes = this.c.swarms.nodesFor(recipient)
+    const nodes = this.c.swarms().nodesFor(recipient)
     return nodes.includes(this.c.self) ? nodes : undefined
   }
 
@@ -60,10 +66,18 @@ export class ServiceNode {
   }
 
   private async answer(q: ServiceRequest, from: string | undefined): Promise<ServiceResponse> {
-    if (q.type === 'swarm') return { type: 'swarm', nodes: this.c.swarms.nodesFor(q.recipient) }
+    if (q.type === 'nodes') return { type: 'nodes', nodes: this.c.registered?.() ?? [] }
+    if (q.type === 'swarm') return { type: 'swarm', nodes: this.c.swarms().nodesFor(q.recipient) }
     const members = this.inSwarm(q.recipient)
-    if (members === undefined) return { type: 'wrongSwarm', nodes: this.c.swarms.nodesFor(q.recipient) }
+    if (members === undefined) return { type: 'wrongSwarm', nodes: this.c.swarms().nodesFor(q.recipient) }
     switch (q.type) {
+      case 'transfer': {
+        // any service node may hand over what it kept (it may have left this swarm); clients may not
+        if (from === undefined || this.c.swarms().swarmOfNode(from) === undefined)
+          throw new SessionError('BAD_SIGNATURE', 'a transfer from a node that is not a service node')
+        const { type: _type, ...record } = q
+        return { type: 'stored', ...(await this.c.store.adopt(record)) }
+      }
       case 'store': {
         const r = await this.c.store.store(q)
         // answered once the other members hold it too (or REPLICATION_WAIT_MS passed): a node that dies
@@ -102,6 +116,59 @@ export class ServiceNode {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([Promise.all(all), new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLICATION_WAIT_MS)))])
     clearTimeout(timer)
+  }
+
+  /**
+   * The swarms changed (nodes joined or left): hand every record to the nodes that are now in its
+   * recipient's swarm and were not before — all of that swarm when this node is no longer in it.
+   * Returns how many records were handed over.
+   */
+  async rebalance(before: SwarmMap, after: SwarmMap): Promise<number> {
+    return this.handOver((recipient) => {
+      const now = after.nodesFor(recipient)
+      const was = new Set(before.nodesFor(recipient))
+      return now.includes(this.c.self) ? now.filter((n) => !was.has(n)) : now
+    })
+  }
+
+  /** Hand over again to the nodes a rebalance could not reach (down, or not started yet); the node runs this now and then. */
+  retryHandoffs(): Promise<number> {
+    if (this.pendingHandoffs.size === 0) return Promise.resolve(0)
+    const pending = new Set(this.pendingHandoffs)
+    this.pendingHandoffs.clear()
+    return this.handOver((recipient) =>
+      this.c
+        .swarms()
+        .nodesFor(recipient)
+        .filter((n) => pending.has(n)),
+    )
+  }
+
+  /** How many nodes are still owed records from a rebalance. */
+  get pendingHandoffCount(): number {
+    return this.pendingHandoffs.size
+  }
+
+  private async handOver(targetsOf: (recipient: string) => string[]): Promise<number> {
+    let handed = 0
+    for await (const rec of this.c.store.records()) {
+      const targets = targetsOf(rec.recipient).filter((t) => t !== this.c.self)
+      if (targets.length === 0) continue
+      const bytes = encodeRequest({ type: 'transfer', ...rec })
+      await Promise.all(
+        targets.map((t) =>
+          this.c.transport.request(t, 'service', bytes).then(
+            () => void handed++,
+            (e: unknown) => {
+              this.pendingHandoffs.add(t)
+              this.c.logger?.debug('handing a record over failed; retrying later', { to: t, error: String(e) })
+            },
+          ),
+        ),
+      )
+    }
+    if (handed > 0) this.c.logger?.info('swarms changed: records handed to their new members', { handed })
+    return handed
   }
 
   /** An onion layer for this node: relay it to the next hop, or answer it; the reply is sealed for the way back. */

@@ -206,20 +206,71 @@ export class MessageStore {
     }
     const hash = messageHash(recipient, req.namespace, req.timestamp, req.ttl, req.data)
     if (priv) this.checkOwner(recipient, req.auth, ownerStatement('store', req.namespace, req.auth?.timestamp ?? 0, hexBytes(hash)))
+    return this.insert(recipient, req.namespace, req.timestamp, req.timestamp + req.ttl, req.data, hash)
+  }
+
+  /**
+   * Keep a record another member of the swarm held before this node joined it (a rebalance): checked
+   * for shape and expiry, but not for the owner's signature or a fresh timestamp, which only the
+   * first store could check. Service nodes are staked; what one passes on here is what it could have
+   * stored anyway, and a forged private record is one the owner's devices cannot open.
+   */
+  async adopt(rec: {
+    recipient: string
+    namespace: number
+    timestamp: number
+    expiry: number
+    data: Uint8Array
+  }): Promise<{ hash: string; stored: boolean }> {
+    checkNamespace(rec.namespace)
+    const recipient = parseSessionId(rec.recipient)
+    if (!(rec.data instanceof Uint8Array) || rec.data.length === 0 || rec.data.length > MAX_MESSAGE_BYTES) {
+      throw new SessionError('MALFORMED', `a message is 1 to ${MAX_MESSAGE_BYTES} bytes`)
+    }
+    const priv = PRIVATE_NAMESPACES.has(rec.namespace) || rec.namespace === BUNDLE_NAMESPACE
+    const ttl = rec.expiry - rec.timestamp
+    const now = this.now()
+    if (!Number.isSafeInteger(rec.timestamp) || !Number.isSafeInteger(rec.expiry) || rec.timestamp > now + AUTH_WINDOW_MS) {
+      throw new SessionError('MALFORMED', 'a record timestamp from the future')
+    }
+    if (ttl < MIN_TTL_MS || ttl > (priv ? MAX_PRIVATE_TTL_MS : MAX_TTL_MS)) throw new SessionError('MALFORMED', 'a record TTL out of range')
+    if (rec.expiry <= now) return { hash: messageHash(recipient, rec.namespace, rec.timestamp, ttl, rec.data), stored: false }
+    return this.insert(
+      recipient,
+      rec.namespace,
+      rec.timestamp,
+      rec.expiry,
+      rec.data,
+      messageHash(recipient, rec.namespace, rec.timestamp, ttl, rec.data),
+    )
+  }
+
+  /** Every record kept and not expired, inbox by inbox (what a rebalance pushes to new members). */
+  async *records(): AsyncGenerator<{ recipient: string; namespace: number; timestamp: number; expiry: number; data: Uint8Array }> {
+    const now = this.now()
+    for await (const [k, v] of this.kv.iterator({ gte: Uint8Array.of(REC), lt: Uint8Array.of(REC + 1) })) {
+      const namespace = (k[34]! << 8) | k[35]!
+      const m = this.decode(v, namespace)
+      if (m.expiry <= now) continue
+      yield { recipient: bytesToHex(k.subarray(1, 34)), namespace, timestamp: m.timestamp, expiry: m.expiry, data: m.data }
+    }
+  }
+
+  private async insert(
+    recipient: string,
+    namespace: number,
+    timestamp: number,
+    expiry: number,
+    data: Uint8Array,
+    hash: string,
+  ): Promise<{ hash: string; stored: boolean }> {
     await this.init()
     return this.exclusive(async () => {
       if ((await this.kv.get(concat(Uint8Array.of(HASH), hexBytes(hash)))) !== undefined) return { hash, stored: false }
-      const expiry = req.timestamp + req.ttl
       this.seq += 1n
-      const prefix = this.inboxPrefix(recipient, req.namespace)
+      const prefix = this.inboxPrefix(recipient, namespace)
       const key = concat(prefix, u64be(this.seq))
-      const value = new Writer()
-        .u8(RECORD_VERSION)
-        .bytes(hexBytes(hash))
-        .u64(BigInt(req.timestamp))
-        .u64(BigInt(expiry))
-        .varBytes(req.data)
-        .finish()
+      const value = new Writer().u8(RECORD_VERSION).bytes(hexBytes(hash)).u64(BigInt(timestamp)).u64(BigInt(expiry)).varBytes(data).finish()
       const ops: KVBatchOp[] = [
         { type: 'put', key, value },
         { type: 'put', key: concat(Uint8Array.of(HASH), hexBytes(hash)), value: key },

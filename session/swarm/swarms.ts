@@ -73,6 +73,19 @@ export class SwarmMap {
     return this.swarms.size
   }
 
+  /** An independent copy (to compare a map before and after a change). */
+  clone(): SwarmMap {
+    const c = new SwarmMap(this.opts)
+    for (const [id, members] of this.swarms) c.swarms.set(id, new Set(members))
+    for (const [node, id] of this.nodeSwarm) c.nodeSwarm.set(node, id)
+    return c
+  }
+
+  /** Every service node in the map. */
+  nodes(): string[] {
+    return [...this.nodeSwarm.keys()].sort()
+  }
+
   /** Swarm ids, ascending. */
   ids(): bigint[] {
     return [...this.swarms.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))

@@ -11,9 +11,14 @@ import {
   type ServiceTransport,
 } from '../../../session/index.js'
 
-export async function network(n: number) {
-  const ids = Array.from({ length: n }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
-  const swarms = swarmsOf(ids)
+/**
+ * `n` service nodes in the swarms, and `spare` more that run but are in no swarm until `join` adds
+ * them (as a registration would).
+ */
+export async function network(n: number, spare = 0) {
+  const all = Array.from({ length: n + spare }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
+  const ids = all.slice(0, n)
+  let swarms = swarmsOf(ids)
   const down = new Set<string>()
   const nodes = new Map<string, ServiceNode>()
   const dbs = new Map<string, KVStore>()
@@ -25,7 +30,7 @@ export async function network(n: number) {
       return protocol === 'onion' ? node.handleOnion(bytes) : node.handle(bytes, self)
     },
   })
-  for (const [i, id] of ids.entries()) {
+  for (const [i, id] of all.entries()) {
     const kv = await openMemoryDb()
     dbs.set(id, kv)
     const keys = await onionKeyPair(new Uint8Array(32).fill(i + 1))
@@ -35,12 +40,39 @@ export async function network(n: number) {
       new ServiceNode({
         self: id,
         store: new MessageStore(kv),
-        swarms,
+        swarms: () => current.swarms,
         onion: new OnionRouter(keys.privateKey),
         transport: transportFor(id),
       }),
     )
   }
   const client: ServiceTransport = transportFor('client')
-  return { ids, swarms, nodes, dbs, hops, client, down }
+  const current = {
+    get swarms() {
+      return swarms
+    },
+  }
+  /** Nodes join the swarms (as the registry would have them); every node then hands records over. */
+  const join = async (...joined: string[]) => {
+    const before = swarms.clone()
+    const after = swarms.clone()
+    after.apply({ joined }, new Uint8Array(32).fill(7))
+    swarms = after
+    let handed = 0
+    for (const node of nodes.values()) handed += await node.rebalance(before, after)
+    return handed
+  }
+  return {
+    ids,
+    get swarms() {
+      return swarms
+    },
+    nodes,
+    dbs,
+    hops: hops.slice(0, n),
+    spareHops: hops.slice(n),
+    client,
+    down,
+    join,
+  }
 }
