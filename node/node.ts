@@ -1,8 +1,8 @@
-import { mkdir, readFile, access, constants, stat } from 'node:fs/promises'
+import { mkdir, readFile, access, constants, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Address } from '@ethereumjs/util'
 import { ParsError, concat, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
-import { randomInt } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import {
@@ -519,12 +519,14 @@ export class ParsNode implements Startable {
     try {
       seed = fromHex((await readFile(path, 'utf8')).trim())
     } catch (e) {
-      if (me !== undefined)
-        logger.warn('the genesis lists an onion key for this node but its onion.key cannot be read: not serving the session network', {
-          path,
-          error: errorMessage(e),
-        })
-      return undefined
+      if (me !== undefined || (e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        logger.warn('onion.key cannot be read: not serving the session network', { path, error: errorMessage(e) })
+        return undefined
+      }
+      // any full node is ready to serve: it does once registered with stake (parsctl service register)
+      seed = randomBytes(32)
+      await writeFile(path, toHex(seed) + '\n', { mode: 0o600, flag: 'wx' })
+      logger.info('made an onion key: register this node with stake to serve the session network', { path })
     }
     const keys = await onionKeyPair(seed)
     if (me !== undefined && toHex(keys.publicKey) !== toHex(me.onion!)) {
