@@ -157,13 +157,18 @@ export class ServiceNode {
       const bytes = encodeRequest({ type: 'transfer', ...rec })
       await Promise.all(
         targets.map((t) =>
-          this.c.transport.request(t, 'service', bytes).then(
-            () => void handed++,
-            (e: unknown) => {
+          this.c.transport
+            .request(t, 'service', bytes)
+            .then((answer) => {
+              // a node that has not seen the change yet answers wrongSwarm: it gets the record again later
+              const r = decodeResponse(answer)
+              if (r.type !== 'stored') throw new SessionError('UNREACHABLE', `answered ${r.type === 'error' ? r.message : r.type}`)
+              handed++
+            })
+            .catch((e: unknown) => {
               this.pendingHandoffs.add(t)
               this.c.logger?.debug('handing a record over failed; retrying later', { to: t, error: String(e) })
-            },
-          ),
+            }),
         ),
       )
     }

@@ -112,7 +112,7 @@ describe('records when the swarms change', () => {
     const member = net.swarms.nodesFor(bob.sessionId)[0]!
     expect(decodeResponse(await net.client.request(member, 'service', store('for bob, before the join')))).toMatchObject({ stored: true })
     net.down.add(late!)
-    expect(await net.join(newcomer!, late!)).toBeGreaterThan(0)
+    expect(await net.join([newcomer!, late!])).toBeGreaterThan(0)
     expect(net.swarms.nodesFor(bob.sessionId)).toEqual(expect.arrayContaining([newcomer, late]))
     expect(await held(net.dbs.get(newcomer!)!)).toEqual(['for bob, before the join'])
     expect(await held(net.dbs.get(late!)!)).toEqual([])
@@ -122,6 +122,17 @@ describe('records when the swarms change', () => {
     for (const n of owing) await n.retryHandoffs()
     expect(await held(net.dbs.get(late!)!)).toEqual(['for bob, before the join'])
     expect([...net.nodes.values()].every((n) => n.pendingHandoffCount === 0)).toBe(true)
+  })
+
+  it('a newcomer that has not seen the change yet refuses the records; they are handed to it again once it has', async () => {
+    const net = await network(5, 1)
+    const [newcomer] = net.spareHops.map((h) => h.peerId)
+    const member = net.swarms.nodesFor(bob.sessionId)[0]!
+    await net.client.request(member, 'service', store('handed over twice'))
+    expect(await net.join([newcomer!], { newcomersLag: true })).toBe(0)
+    expect(await held(net.dbs.get(newcomer!)!)).toEqual([])
+    for (const n of net.nodes.values()) await n.retryHandoffs()
+    expect(await held(net.dbs.get(newcomer!)!)).toEqual(['handed over twice'])
   })
 
   it('a client cannot hand over records; a node lists the registered nodes to whoever asks', async () => {

@@ -53,13 +53,15 @@ export async function network(n: number, spare = 0) {
     },
   }
   /** Nodes join the swarms (as the registry would have them); every node then hands records over. */
-  const join = async (...joined: string[]) => {
+  const join = async (joined: string[], opts: { newcomersLag?: boolean } = {}) => {
     const before = swarms.clone()
     const after = swarms.clone()
     after.apply({ joined }, new Uint8Array(32).fill(7))
-    swarms = after
+    // newcomersLag: the nodes hand records over before any node (the newcomers too) has applied the change
+    if (opts.newcomersLag !== true) swarms = after
     let handed = 0
     for (const node of nodes.values()) handed += await node.rebalance(before, after)
+    swarms = after
     return handed
   }
   return {
