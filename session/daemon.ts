@@ -10,6 +10,7 @@ import { pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
 import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSend, type ServiceTransport } from './service/serviceNode.js'
 import type { OnionCircuit } from './onion/onion.js'
+import type { KeyBundle } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
 import { MAX_PRIVATE_TTL_MS, messageHash, signOwner } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
@@ -125,6 +126,14 @@ interface SyncRecord {
   direction: 'in' | 'out'
   text: string
   timestamp: number
+}
+
+/** A promise's outcome, without throwing (Promise.allSettled for one, so calls can run in turn). */
+function settled<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  )
 }
 
 function encodeSessions(list: readonly Session[]): Uint8Array {
@@ -355,24 +364,69 @@ export class SessionDaemon {
   }
 
   /** Send a request to the swarm of `recipient`, following a wrong-swarm answer. */
-  private async toSwarm(recipient: string, q: ServiceRequest): Promise<ServiceResponse> {
+  /**
+   * Send a request to the swarm of `recipient`, following a wrong-swarm answer. There are two lanes
+   * (circuits) per purpose, ending at different members when the swarm has two: stores go down both
+   * and polls alternate, so one member that drops or hides messages cannot make them disappear.
+   */
+  private lanePurpose(base: string, lane: number): string {
+    return lane === 0 ? base : `${base}#${lane}`
+  }
+
+  /** The members a lane's circuit may end at: not where the other lane's circuit ends, when there is a choice. */
+  private laneMembers(members: readonly string[], base: string, lane: number): readonly string[] {
+    const otherEnd = this.circuits.get(this.lanePurpose(base, lane === 0 ? 1 : 0))?.path.at(-1)?.peerId
+    const apart = members.filter((m) => m !== otherEnd)
+    return apart.length > 0 ? apart : members
+  }
+
+  private toSwarm(recipient: string, q: ServiceRequest, lane = 0): Promise<ServiceResponse> {
+    return this.toSwarmVia(recipient, lane, (send) => send(q))
+  }
+
+  private async toSwarmVia(
+    recipient: string,
+    lane: number,
+    exchange: (send: OnionSend) => Promise<ServiceResponse>,
+  ): Promise<ServiceResponse> {
     let members = this.swarms().nodesFor(recipient)
-    const purpose = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
+    const base = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await this.viaOnion(members, purpose, (send) => send(q))
+      const r = await this.viaOnion(this.laneMembers(members, base, lane), this.lanePurpose(base, lane), exchange)
       if (r.type !== 'wrongSwarm') return r
       members = r.nodes
     }
     throw new SessionError('UNREACHABLE', `no node of the swarm of ${recipient} answered`)
   }
 
+  /** A store down both lanes: it holds when either member keeps it (the same record: one hash, kept once). */
+  private async storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
+    // one after the other: the second lane then knows where the first one ends, and ends elsewhere
+    const a = await settled(this.toSwarm(recipient, q, 0))
+    const b = await settled(this.toSwarm(recipient, q, 1))
+    const ok = [a, b].find((r) => r.status === 'fulfilled' && r.value.type === 'stored')
+    if (ok !== undefined) return (ok as PromiseFulfilledResult<ServiceResponse>).value
+    if (a.status === 'fulfilled') return a.value
+    throw a.reason
+  }
+
   private bundlePublished = false
   private async publishBundle(): Promise<void> {
     const prekey = this.c.identity.prekeys[0]
     if (prekey === undefined) return
-    const members = this.swarms().nodesFor(this.me.sessionId)
-    const r = await this.viaOnion(members, 'own', (send) => publishBundle(send, this.me, prekey, this.now()))
-    if (r.type === 'error') throw new SessionError(r.code, `publishing the key bundle: ${r.message}`)
+    // down both lanes, like every store (a member that drops it cannot hide the bundle)
+    const publish = (lane: number) => this.toSwarmVia(this.me.sessionId, lane, (send) => publishBundle(send, this.me, prekey, this.now()))
+    const x = await settled(publish(0))
+    const y = await settled(publish(1))
+    const done = [x, y].find((o) => o.status === 'fulfilled' && o.value.type === 'stored')
+    if (done === undefined) {
+      if (x.status === 'rejected') throw x.reason
+      const r = x.value
+      throw new SessionError(
+        r.type === 'error' ? r.code : 'MALFORMED',
+        `publishing the key bundle: ${r.type === 'error' ? r.message : r.type}`,
+      )
+    }
     this.bundlePublished = true
   }
 
@@ -410,9 +464,23 @@ export class SessionDaemon {
     const peer = parseSessionId(peerInput)
     if (peer === this.me.sessionId) throw new SessionError('MALFORMED', 'a session with oneself is not possible')
     if (this.sessions.has(peer)) return peer
-    const bundle = await this.viaOnion(this.swarms().nodesFor(peer), `to:${peer}`, (send) =>
-      fetchBundle(send, peer, Math.floor(this.now() / 1000)),
-    )
+    // from one lane's member, then the other's: a member that hides the bundle cannot stop the session
+    let bundle: KeyBundle | undefined
+    let failure: unknown
+    for (const lane of [0, 1]) {
+      try {
+        bundle = await this.viaOnion(
+          this.laneMembers(this.swarms().nodesFor(peer), `to:${peer}`, lane),
+          this.lanePurpose(`to:${peer}`, lane),
+          (send) => fetchBundle(send, peer, Math.floor(this.now() / 1000)),
+        )
+        break
+      } catch (e) {
+        failure = e
+        if (!(e instanceof SessionError) || (e.code !== 'NO_IDENTITY' && e.code !== 'BAD_BUNDLE')) throw e
+      }
+    }
+    if (bundle === undefined) throw failure
     this.sessions.set(peer, [Session.initiate(this.me, peer, bundle, { random: this.random })])
     if (!this.conversations.has(peer)) this.conversations.set(peer, [])
     await this.persist(peer)
@@ -451,7 +519,7 @@ export class SessionDaemon {
     if (!this.sessions.has(peer)) await this.createSession(peer)
     const s = this.sessions.get(peer)![0]!
     const envelope = s.encrypt(text)
-    const r = await this.toSwarm(peer, {
+    const r = await this.storeTwice(peer, {
       type: 'store',
       recipient: peer,
       namespace: 0,
@@ -506,6 +574,8 @@ export class SessionDaemon {
 
   private async pollOnce(): Promise<number> {
     if (!this.bundlePublished) await this.publishBundle()
+    // each poll asks the other lane's member: one that hides messages is passed over every other poll
+    this.pollLane ^= 1
     let received = 0
     // the inbox: envelopes from peers
     for (let more = true; more;) {
@@ -532,15 +602,20 @@ export class SessionDaemon {
     return received
   }
 
+  private pollLane = 0
   private async retrieve(namespace: number, lastHash: string | undefined): Promise<Extract<ServiceResponse, { type: 'messages' }>> {
-    const r = await this.toSwarm(this.me.sessionId, {
-      type: 'retrieve',
-      recipient: this.me.sessionId,
-      namespace,
-      limit: 100,
-      ...(lastHash !== undefined ? { lastHash } : {}),
-      auth: signOwner(this.me.mldsa, 'retrieve', namespace, this.now()),
-    })
+    const r = await this.toSwarm(
+      this.me.sessionId,
+      {
+        type: 'retrieve',
+        recipient: this.me.sessionId,
+        namespace,
+        limit: 100,
+        ...(lastHash !== undefined ? { lastHash } : {}),
+        auth: signOwner(this.me.mldsa, 'retrieve', namespace, this.now()),
+      },
+      this.pollLane,
+    )
     if (r.type === 'error') throw new SessionError(r.code, `polling: ${r.message}`)
     if (r.type !== 'messages') throw new SessionError('MALFORMED', `poll answered with ${r.type}`)
     return r
@@ -557,7 +632,7 @@ export class SessionDaemon {
           const timestamp = this.now()
           const ttl = MAX_PRIVATE_TTL_MS
           const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
-          const r = await this.toSwarm(this.me.sessionId, {
+          const r = await this.storeTwice(this.me.sessionId, {
             type: 'store',
             recipient: this.me.sessionId,
             namespace: SYNC_NAMESPACE,

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { openMemoryDb, type KVStore } from '../../../common/index.js'
 import { generatePrekey, SessionDaemon, type UnlockedIdentity } from '../../../session/index.js'
-import { alice, bob, PHRASE_A, PHRASE_B } from './helpers.js'
+import { alice, bob, PHRASE_A, PHRASE_B, seededRandom } from './helpers.js'
 import { network } from './net.js'
 
 const unlocked = (identity: typeof alice, phrase: string): UnlockedIdentity => ({
@@ -17,7 +17,7 @@ async function daemon(
   net: Awaited<ReturnType<typeof network>>,
   who: UnlockedIdentity,
   kv?: KVStore,
-  extra: { coverTrafficMs?: number } = {},
+  extra: { coverTrafficMs?: number; random?: (n: number) => Uint8Array } = {},
 ) {
   const d = new SessionDaemon({
     kv: kv ?? (await openMemoryDb()),
@@ -200,5 +200,23 @@ describe('the session daemon', () => {
     expect(await b.poll()).toBe(1)
     await a.stop()
     await b.stop()
+  })
+
+  it('a swarm member that drops and hides messages cannot lose them: stores go to two members, polls alternate', async () => {
+    // two nodes, one swarm: whichever member a single circuit ended at, one of the two runs would lose the messages
+    for (const evil of [0, 1]) {
+      const net = await network(2)
+      net.corrupt(net.ids[evil]!)
+      const a = await daemon(net, { ...unlocked(alice, PHRASE_A) }, undefined, { random: seededRandom(5) })
+      const b = await daemon(net, { ...unlocked(bob, PHRASE_B) }, undefined, { random: seededRandom(6) })
+      await a.createSession(bob.sessionId)
+      for (const t of ['one', 'two', 'three']) await a.sendMessage(bob.sessionId, t)
+      let got = 0
+      for (let i = 0; i < 2; i++) got += await b.poll()
+      expect(got).toBe(3)
+      expect(texts(b, alice.sessionId)).toEqual(['in:one', 'in:two', 'in:three'])
+      await a.stop()
+      await b.stop()
+    }
   })
 })

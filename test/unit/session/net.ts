@@ -2,6 +2,8 @@
 // transport with nodes that can be taken down.
 import { openMemoryDb, type KVStore } from '../../../common/index.js'
 import {
+  decodeRequest,
+  encodeResponse,
   MessageStore,
   onionKeyPair,
   OnionRouter,
@@ -64,7 +66,19 @@ export async function network(n: number, spare = 0) {
     swarms = after
     return handed
   }
+  /** Make a node drop what it is asked to keep (answering "stored") and hide what it holds (empty pages). */
+  const corrupt = (id: string) => {
+    const node = nodes.get(id)!
+    const honest = node.handle.bind(node)
+    node.handle = async (bytes, from) => {
+      const q = decodeRequest(bytes)
+      if (q.type === 'store' || q.type === 'replicate') return encodeResponse({ type: 'stored', hash: '00'.repeat(32), stored: true })
+      if (q.type === 'retrieve') return encodeResponse({ type: 'messages', messages: [], more: false })
+      return honest(bytes, from)
+    }
+  }
   return {
+    corrupt,
     ids,
     get swarms() {
       return swarms
