@@ -14,7 +14,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PARSD = join(ROOT, 'dist', 'node', 'cli', 'parsd.js')
 const N = 5
 const SAMPLES = Number(process.env.PARS_BENCH_SAMPLES ?? 300)
-const LOAD = Number(process.env.PARS_BENCH_LOAD ?? 1000)
+const LOAD = Number(process.env.PARS_BENCH_LOAD ?? 600)
+// extra node flags for the service nodes, e.g. PARS_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p' to profile them
+const NODE_FLAGS = (process.env.PARS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0)
+const PAIRS = Number(process.env.PARS_BENCH_PAIRS ?? 10)
+const STORES = Number(process.env.PARS_BENCH_STORES ?? 1000)
 const { createLogger, fromHex } = await import(join(ROOT, 'dist', 'common', 'index.js'))
 const { P2PHost } = await import(join(ROOT, 'dist', 'node', 'p2p', 'host.js'))
 const { encodeRequest, decodeResponse, onionRequest, buildCircuit, circuitRequest } = await import(
@@ -27,7 +31,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pars-bench-sessnet-'))
 const base = await freeTestnetBase(N)
 execFileSync(process.execPath, [PARSD, 'testnet', 'init', '--validators', String(N), '--out', dir, '--base-port', String(base)])
 const procs = Array.from({ length: N }, (_, i) =>
-  spawn(process.execPath, [PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', 'warn'], { stdio: 'ignore' }),
+  spawn(process.execPath, [...NODE_FLAGS, PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', 'warn'], { stdio: 'ignore' }),
 )
 const genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'))
 const hops = genesis.config.pars.validators.map((v) => ({ peerId: v.peerId, publicKey: fromHex(v.onion) }))
@@ -94,31 +98,90 @@ try {
       kept.push(k)
     }
   }
-  // throughput: 20 concurrent senders, each on its own circuit (as 20 daemons would be)
+  // the network's capacity: 20 concurrent senders storing on their own circuits
   let next = 0
-  const senders = await Promise.all(
+  const circuitsOf20 = await Promise.all(
     Array.from(
       { length: 20 },
       async (_, j) => (await buildCircuit(transport, [hops[j % N], hops[(j + 2) % N], hops[(j + 4) % N]], storeReq(9_000 + j))).circuit,
     ),
   )
-  const t0 = performance.now()
+  const s0 = performance.now()
   await Promise.all(
-    senders.map(async (circuit) => {
+    circuitsOf20.map(async (circuit) => {
       for (;;) {
         const i = next++
-        if (i >= LOAD) return
+        if (i >= STORES) return
         const r = await circuitRequest(transport, circuit, storeReq(100_000 + i))
         if (r.type !== 'stored') throw new Error(`store failed: ${r.type}`)
       }
     }),
   )
-  const rate = LOAD / ((performance.now() - t0) / 1000)
+  const storeRate = STORES / ((performance.now() - s0) / 1000)
+  // end to end: PAIRS session daemons (as users run them: two lanes per message, device sync, onion
+  // circuits, polling) send to PAIRS others; the clock stops when every message has been received
+  const { SessionDaemon, identityFromPhrase, generatePhrase, generatePrekey } = await import(join(ROOT, 'dist', 'session', 'index.js'))
+  const { openMemoryDb } = await import(join(ROOT, 'dist', 'common', 'index.js'))
+  // each user is its own libp2p peer, as on separate devices (a node limits requests per peer)
+  const hosts = []
+  const user = async () => {
+    const host = new P2PHost({
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: hops.map((h, i) => `/ip4/127.0.0.1/tcp/${base + 100 + i}/p2p/${h.peerId}`),
+      mdns: false,
+      topics: [],
+      logger: createLogger({ level: 'error', module: 'user' }),
+    })
+    await host.start()
+    hosts.push(host)
+    const phrase = generatePhrase()
+    const d = new SessionDaemon({
+      kv: await openMemoryDb(),
+      transport: {
+        request: (peer, protocol, bytes) => host.request(peer, protocol === 'onion' ? '/pars/onion/1' : '/pars/session/1', bytes),
+      },
+      hops: () => hops,
+      identity: { identity: identityFromPhrase(phrase), phrase, createdAt: 0, prekeys: [generatePrekey(1, Math.floor(Date.now() / 1000))] },
+      pollMs: 1000,
+    })
+    await d.start()
+    return d
+  }
+  const senders = []
+  const receivers = []
+  for (let j = 0; j < PAIRS; j++) {
+    senders.push(await user())
+    receivers.push(await user())
+  }
+  const per = Math.ceil(LOAD / PAIRS)
+  for (let j = 0; j < PAIRS; j++) await senders[j].createSession(receivers[j].getIdentity().sessionId)
+  const t0 = performance.now()
+  const delivered = Promise.all(
+    receivers.map(
+      (r, j) =>
+        new Promise((resolve) => {
+          let n = 0
+          r.onMessage((e) => {
+            if (e.message.direction === 'in' && ++n === per) resolve(undefined)
+          })
+        }),
+    ),
+  )
+  await Promise.all(
+    senders.map(async (d, j) => {
+      for (let i = 0; i < per; i++) await d.sendMessage(receivers[j].getIdentity().sessionId, `message ${i} of sender ${j}`)
+    }),
+  )
+  await delivered
+  const rate = (per * PAIRS) / ((performance.now() - t0) / 1000)
+  for (const d of [...senders, ...receivers]) await d.stop()
+  for (const h of hosts) await h.stop()
   const dp50 = pct(direct, 50)
   const op50 = pct(onion, 50)
   const kp50 = pct(kept, 50)
   console.log(
-    `direct p50 ${dp50.toFixed(1)} ms p99 ${pct(direct, 99).toFixed(1)}; onion new path p50 ${op50.toFixed(1)} ms p99 ${pct(onion, 99).toFixed(1)}; onion circuit p50 ${kp50.toFixed(1)} ms p99 ${pct(kept, 99).toFixed(1)}; ${rate.toFixed(0)} onion stores/s`,
+    `direct p50 ${dp50.toFixed(1)} ms p99 ${pct(direct, 99).toFixed(1)}; onion new path p50 ${op50.toFixed(1)} ms p99 ${pct(onion, 99).toFixed(1)}; onion circuit p50 ${kp50.toFixed(1)} ms p99 ${pct(kept, 99).toFixed(1)}; ${storeRate.toFixed(0)} stores/s; ${rate.toFixed(0)} messages/s end to end`,
   )
   const cpu = cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU'
   const table = [
@@ -128,14 +191,15 @@ try {
     '| --- | ---: | ---: | ---: | --- |',
     `| store latency p50 | ${dp50.toFixed(1)} ms | ${kp50.toFixed(1)} ms | ${op50.toFixed(1)} ms | onion <= direct + 5 ms: ${kp50 <= dp50 + 5 ? 'met' : 'missed'} (+${(kp50 - dp50).toFixed(1)} ms) |`,
     `| store latency p99 | ${pct(direct, 99).toFixed(1)} ms | ${pct(kept, 99).toFixed(1)} ms | ${pct(onion, 99).toFixed(1)} ms | |`,
-    `| messages/s, 20 concurrent senders | | ${rate.toFixed(0)} | | >= 100: ${rate >= 100 ? 'met' : 'missed'} |`,
+    `| stores/s on circuits, 20 concurrent senders (the network's capacity) | | ${storeRate.toFixed(0)} | | |`,
+    `| messages/s end to end, ${PAIRS} daemons sending to ${PAIRS} others | | ${rate.toFixed(0)} | | >= 100: ${rate >= 100 ? 'met' : 'missed'} |`,
   ].join('\n')
   console.log('\n' + table)
   writeDocBlock(
     join(ROOT, 'docs', 'performance.md'),
     'session-net',
     table,
-    '## Session network (`npm run bench:session-net`)\n\n`bench/session-net.mjs` starts 5 service nodes with `parsd testnet init` and, from a libp2p client in the same process, stores 1 KiB messages directly at a swarm member and through 3-hop onion paths, interleaved: on kept circuits (as the daemon sends: the path’s X-Wing layers once, then symmetric layers) and on a new path per request (an X-Wing HPKE seal and open per hop and request); then 20 senders store concurrently, each on its own circuit. Every store is answered once the other swarm members hold the message (direct and onion alike).',
+    '## Session network (`npm run bench:session-net`)\n\n`bench/session-net.mjs` starts 5 service nodes with `parsd testnet init` and, from a libp2p client in the same process, stores 1 KiB messages directly at a swarm member and through 3-hop onion paths, interleaved: on kept circuits (as the daemon sends: the path’s X-Wing layers once, then symmetric layers) and on a new path per request (an X-Wing HPKE seal and open per hop and request); then 20 senders store concurrently, each on its own circuit (what the 5 nodes can carry); then 10 session daemons in the client process, each its own libp2p peer (what a user runs: the ratchet, two stores per message on circuits ending at different swarm members, batched device sync, polling every second, the default), each send to one of 10 others, and the clock stops when the last message has been received. Every store is answered once the other swarm members hold the message (direct and onion alike).\n\nWhy the end-to-end figure is below the store figure: a message costs the network two stores (the second lane, so one member that drops messages cannot lose them) and the recipient a retrieve, and both users store device-sync batches with an ML-DSA-87 owner signature each (~7 ms); and the 20 daemons share the machine\u2019s 2 cores with the 5 nodes: during the run the cores are saturated (top: each node about a third of a core, the daemons\u2019 process about two thirds). On separate machines, as users are, the daemons\u2019 share leaves the nodes.',
   )
 } finally {
   await client.stop()

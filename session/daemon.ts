@@ -6,13 +6,13 @@ import { kdf, open, osRandom, seal, type RandomSource } from './crypto/primitive
 import { SessionError } from './errors.js'
 import type { OnionHop } from './onion/onion.js'
 import { Reader, Writer } from './protocol/bytes.js'
-import { pad, unpad } from './protocol/message.js'
+import { MAX_CONTENT, pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
 import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSend, type ServiceTransport } from './service/serviceNode.js'
 import type { OnionCircuit } from './onion/onion.js'
 import type { KeyBundle } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
-import { MAX_PRIVATE_TTL_MS, messageHash, signOwner } from './storage/store.js'
+import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 
 /**
@@ -98,6 +98,8 @@ export interface PeerInfo {
 
 /** Sessions kept per peer (the current one and older ones that may still carry messages). */
 const KEPT_SESSIONS = 4
+/** How long a retrieve signature is reused (the node accepts one for ±60 s). */
+const RETRIEVE_AUTH_REUSE_MS = 30_000
 /** A circuit is replaced after this long (hops keep one for CIRCUIT_TTL_MS = 10 min). */
 export const CIRCUIT_MAX_AGE_MS = 5 * 60_000
 /** How many onion paths a request tries before it gives up. */
@@ -107,6 +109,12 @@ export const GUARD_COUNT = 2
 /** The private namespace a daemon syncs its own devices through. */
 export const SYNC_NAMESPACE = 2
 const SYNC_AAD = utf8.encode('pars-device-sync-v1')
+/** the timer's polls read the sync namespace once in this many (an explicit poll() always does) */
+const SYNC_POLL_EVERY = 5
+/** how long sync records gather before they are stored (a poll or a stop stores them at once) */
+const SYNC_DELAY_MS = 1_000
+/** the most one sync store carries before padding: one record of the largest message still fits */
+const SYNC_BATCH_BYTES = 32_000
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 const K = {
@@ -126,6 +134,41 @@ interface SyncRecord {
   direction: 'in' | 'out'
   text: string
   timestamp: number
+}
+
+/** A sync batch: version ‖ count ‖ per record: id ‖ peer (33) ‖ direction ‖ timestamp ‖ text (UTF-8). */
+function encodeSyncBatch(records: readonly SyncRecord[]): Uint8Array {
+  const w = new Writer().u8(1).u16(records.length)
+  for (const r of records)
+    w.varBytes(hexToBytes(r.id))
+      .bytes(hexToBytes(r.peer))
+      .u8(r.direction === 'in' ? 1 : 2)
+      .u64(BigInt(Math.max(0, Math.floor(r.timestamp))))
+      .varBytes(utf8.encode(r.text))
+  return w.finish()
+}
+
+function decodeSyncBatch(bytes: Uint8Array): SyncRecord[] {
+  const r = new Reader(bytes, 'sync batch')
+  if (r.u8() !== 1) throw new SessionError('UNSUPPORTED_VERSION', 'sync batch version')
+  const n = r.u16()
+  const out: SyncRecord[] = []
+  for (let i = 0; i < n; i++) {
+    const id = bytesToHex(r.varBytes(64))
+    const peer = parseSessionId(bytesToHex(r.bytes(33)))
+    const d = r.u8()
+    if (d !== 1 && d !== 2) throw new SessionError('MALFORMED', 'sync record direction')
+    const timestamp = Number(r.u64())
+    const text = dec.decode(r.varBytes(MAX_CONTENT))
+    out.push({ v: 1, id, peer, direction: d === 1 ? 'in' : 'out', timestamp, text })
+  }
+  r.end()
+  return out
+}
+
+/** A record's size in a batch (bytes). */
+function syncRecordSize(r: SyncRecord): number {
+  return 4 + r.id.length / 2 + 33 + 1 + 8 + 4 + utf8.encode(r.text).length
 }
 
 /** A promise's outcome, without throwing (Promise.allSettled for one, so calls can run in turn). */
@@ -156,6 +199,8 @@ export class SessionDaemon {
   private timer: NodeJS.Timeout | undefined
   private coverTimer: NodeJS.Timeout | undefined
   private coverRequests = 0
+  private ticks = 0
+  private syncTimer: NodeJS.Timeout | undefined
   private polling: Promise<number> = Promise.resolve(0)
   private lastPoll = 0
   private swarmCache: { key: string; map: SwarmMap } | undefined
@@ -202,7 +247,8 @@ export class SessionDaemon {
     const every = this.c.pollMs ?? 1000
     const tick = (): void => {
       this.timer = setTimeout(() => {
-        this.poll()
+        // the own devices' sync namespace every SYNC_POLL_EVERY polls: it is the inbox that must be quick
+        this.pollWith(this.ticks++ % SYNC_POLL_EVERY === 0)
           .catch((e: unknown) => this.c.logger?.warn('inbox poll failed', { error: String(e) }))
           .finally(() => {
             if (this.timer !== undefined) tick()
@@ -219,6 +265,10 @@ export class SessionDaemon {
     this.timer = undefined
     this.coverTimer = undefined
     await this.polling.catch(() => undefined)
+    // what is still to sync goes out now (what cannot, waits in the store for the next start)
+    clearTimeout(this.syncTimer)
+    this.syncTimer = undefined
+    if (this.unsynced.size > 0) await this.flushSync().catch(() => undefined)
     await this.flushing.catch(() => undefined)
   }
 
@@ -455,7 +505,14 @@ export class SessionDaemon {
     }
     await this.persist(peer, extra)
     for (const l of this.listeners) l({ session: peer, message })
-    if (sync) void this.flushSync().catch((e: unknown) => this.c.logger?.debug('device sync deferred', { error: String(e) }))
+    if (sync && this.syncTimer === undefined) {
+      // gathered for a moment: one owner signature (~7 ms) and one store then carry every record of it
+      this.syncTimer = setTimeout(() => {
+        this.syncTimer = undefined
+        this.flushSync().catch((e: unknown) => this.c.logger?.debug('device sync deferred', { error: String(e) }))
+      }, SYNC_DELAY_MS)
+      this.syncTimer.unref?.()
+    }
     return message
   }
 
@@ -567,12 +624,16 @@ export class SessionDaemon {
 
   /** Fetch and open what arrived since the last poll; returns how many messages were new. */
   poll(): Promise<number> {
+    return this.pollWith(true)
+  }
+
+  private pollWith(sync: boolean): Promise<number> {
     // one poll at a time; a failed poll does not stop the next one
-    this.polling = this.polling.catch(() => 0).then(() => this.pollOnce())
+    this.polling = this.polling.catch(() => 0).then(() => this.pollOnce(sync))
     return this.polling
   }
 
-  private async pollOnce(): Promise<number> {
+  private async pollOnce(withSync: boolean): Promise<number> {
     if (!this.bundlePublished) await this.publishBundle()
     // each poll asks the other lane's member: one that hides messages is passed over every other poll
     this.pollLane ^= 1
@@ -588,10 +649,10 @@ export class SessionDaemon {
       more = r.more
     }
     // the sync namespace: what this identity's other devices sent and received
-    for (let more = true; more;) {
+    for (let more = withSync; more;) {
       const r = await this.retrieve(SYNC_NAMESPACE, this.syncCursor)
       for (const m of r.messages) {
-        if (await this.receiveSync(m.data)) received++
+        received += await this.receiveSync(m.data)
         this.syncCursor = m.hash
       }
       if (this.syncCursor !== undefined) await this.c.kv.put(K.syncCursor, enc.encode(this.syncCursor))
@@ -603,6 +664,22 @@ export class SessionDaemon {
   }
 
   private pollLane = 0
+  private readonly retrieveAuths = new Map<number, OwnerAuth>()
+
+  /**
+   * The owner signature for retrieving a namespace, made again every RETRIEVE_AUTH_REUSE_MS (an
+   * ML-DSA-87 signature costs ~7 ms; a poll a second would spend most of a core on them). A retrieve
+   * signature is good for ±60 s at the node anyway, so reusing it within 30 s gives nobody more
+   * than the window already did.
+   */
+  private retrieveAuth(namespace: number): OwnerAuth {
+    const now = this.now()
+    const kept = this.retrieveAuths.get(namespace)
+    if (kept !== undefined && now - kept.timestamp < RETRIEVE_AUTH_REUSE_MS) return kept
+    const auth = signOwner(this.me.mldsa, 'retrieve', namespace, now)
+    this.retrieveAuths.set(namespace, auth)
+    return auth
+  }
   private async retrieve(namespace: number, lastHash: string | undefined): Promise<Extract<ServiceResponse, { type: 'messages' }>> {
     const r = await this.toSwarm(
       this.me.sessionId,
@@ -612,7 +689,7 @@ export class SessionDaemon {
         namespace,
         limit: 100,
         ...(lastHash !== undefined ? { lastHash } : {}),
-        auth: signOwner(this.me.mldsa, 'retrieve', namespace, this.now()),
+        auth: this.retrieveAuth(namespace),
       },
       this.pollLane,
     )
@@ -627,8 +704,16 @@ export class SessionDaemon {
     this.flushing = this.flushing
       .catch(() => undefined)
       .then(async () => {
-        for (const [id, record] of [...this.unsynced]) {
-          const data = seal(this.syncKey, pad(utf8.encode(JSON.stringify(record))), SYNC_AAD, this.random)
+        // every record not stored yet, packed into as few stores as fit (under load, one store carries many)
+        const pending = [...this.unsynced.values()]
+        for (let at = 0; at < pending.length;) {
+          const batch: SyncRecord[] = []
+          let size = 0
+          while (at < pending.length && (batch.length === 0 || size + syncRecordSize(pending[at]!) <= SYNC_BATCH_BYTES)) {
+            size += syncRecordSize(pending[at]!)
+            batch.push(pending[at++]!)
+          }
+          const data = seal(this.syncKey, pad(encodeSyncBatch(batch)), SYNC_AAD, this.random)
           const timestamp = this.now()
           const ttl = MAX_PRIVATE_TTL_MS
           const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
@@ -642,31 +727,34 @@ export class SessionDaemon {
             auth: signOwner(this.me.mldsa, 'store', SYNC_NAMESPACE, timestamp, hexToBytes(hash)),
           })
           if (r.type === 'error') throw new SessionError(r.code, `device sync: ${r.message}`)
-          this.unsynced.delete(id)
-          await this.c.kv.del(K.unsynced(id))
+          for (const rec of batch) this.unsynced.delete(rec.id)
+          await this.c.kv.batch(batch.map((rec) => ({ type: 'del' as const, key: K.unsynced(rec.id) })))
         }
       })
     return this.flushing
   }
 
-  /** A sync record from one of this identity's devices (this one's own are known and skipped). */
-  private async receiveSync(data: Uint8Array): Promise<boolean> {
+  /** A batch of sync records from one of this identity's devices (this one's own are known and skipped); returns how many were new. */
+  private async receiveSync(data: Uint8Array): Promise<number> {
     const opened = open(this.syncKey, data, SYNC_AAD)
-    if (opened === undefined) return false // not sealed with this identity's key: ignore
-    let r: SyncRecord
+    if (opened === undefined) return 0 // not sealed with this identity's key: ignore
+    let records: SyncRecord[]
     try {
-      r = JSON.parse(dec.decode(unpad(opened))) as SyncRecord
-      parseSessionId(r.peer)
+      records = decodeSyncBatch(unpad(opened))
     } catch {
-      return false
+      return 0
     }
-    if (r.v !== 1 || this.knownIds.has(r.id) || (r.direction !== 'in' && r.direction !== 'out')) return false
-    await this.append(
-      r.peer,
-      { id: r.id, direction: r.direction, text: String(r.text), timestamp: Number(r.timestamp), read: r.direction === 'out' },
-      false,
-    )
-    return true
+    let added = 0
+    for (const r of records) {
+      if (this.knownIds.has(r.id)) continue
+      await this.append(
+        r.peer,
+        { id: r.id, direction: r.direction, text: String(r.text), timestamp: Number(r.timestamp), read: r.direction === 'out' },
+        false,
+      )
+      added++
+    }
+    return added
   }
 
   /** Open one envelope: a new session's handshake, or a message of a session we have. */

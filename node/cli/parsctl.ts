@@ -206,27 +206,34 @@ async function main(): Promise<void> {
   const [cmd, arg] = positionals
   switch (cmd) {
     case 'status': {
-      const [chainId, head, finalized, peers, client, status] = await Promise.all([
-        rpc(url, 'eth_chainId'),
-        rpc(url, 'eth_getBlockByNumber', ['latest', false]),
-        rpc(url, 'eth_getBlockByNumber', ['finalized', false]),
-        rpc(url, 'net_peerCount'),
-        rpc(url, 'web3_clientVersion'),
-        rpc(url, 'pars_status').catch(() => undefined),
-      ])
-      const h = head as { number: string; hash: string }
-      const f = finalized as { number: string }
-      const st = status as { mode?: string; validators?: string; peerId?: string } | undefined
-      let out = `chain id     ${BigInt(chainId as string)}\nhead         ${BigInt(h.number)} ${h.hash}\nfinalized    ${BigInt(f.number)}\npeers        ${BigInt(peers as string)}\n`
-      if (st?.mode !== undefined) out += `mode         ${st.mode}\n`
-      if (st?.validators !== undefined && BigInt(st.validators) > 0n) out += `validators   ${BigInt(st.validators)}\n`
-      if (st?.peerId !== undefined) out += `peer id      ${st.peerId}\n`
-      process.stdout.write(`${out}client       ${client}\n`)
-      // the session daemon of the datadir, when one runs
+      // the chain (when a node answers on --rpc), then the session daemon of --datadir (when one runs)
+      let chainError: unknown
+      try {
+        const [chainId, head, finalized, peers, client, status] = await Promise.all([
+          rpc(url, 'eth_chainId'),
+          rpc(url, 'eth_getBlockByNumber', ['latest', false]),
+          rpc(url, 'eth_getBlockByNumber', ['finalized', false]),
+          rpc(url, 'net_peerCount'),
+          rpc(url, 'web3_clientVersion'),
+          rpc(url, 'pars_status').catch(() => undefined),
+        ])
+        const h = head as { number: string; hash: string }
+        const f = finalized as { number: string }
+        const st = status as { mode?: string; validators?: string; peerId?: string } | undefined
+        let out = `chain id     ${BigInt(chainId as string)}\nhead         ${BigInt(h.number)} ${h.hash}\nfinalized    ${BigInt(f.number)}\npeers        ${BigInt(peers as string)}\n`
+        if (st?.mode !== undefined) out += `mode         ${st.mode}\n`
+        if (st?.validators !== undefined && BigInt(st.validators) > 0n) out += `validators   ${BigInt(st.validators)}\n`
+        if (st?.peerId !== undefined) out += `peer id      ${st.peerId}\n`
+        process.stdout.write(`${out}client       ${client}\n`)
+      } catch (e) {
+        chainError = e
+      }
       const { connectDaemon, sessionStatusText } = await import('./sessionClient.js')
-      const datadir = sessionFlags(values).datadir
-      const daemon = await connectDaemon(datadir).catch(() => undefined)
-      if (daemon !== undefined) process.stdout.write(await sessionStatusText(daemon).catch((e: unknown) => `session      ${String(e)}\n`))
+      const daemon = await connectDaemon(sessionFlags(values).datadir).catch(() => undefined)
+      const session = daemon === undefined ? undefined : await sessionStatusText(daemon).catch(() => undefined)
+      if (session !== undefined) process.stdout.write(session)
+      // a sessiond alone has no chain to show: that is not a failure
+      if (chainError !== undefined && session === undefined) throw chainError
       return
     }
     case 'validators': {

@@ -124,7 +124,7 @@ export async function sessionStatusText(client: ParsSession): Promise<string> {
   return (
     `session id   ${s.sessionId}\n` +
     `sessions     ${s.sessions}\n` +
-    `service nodes ${s.serviceNodes}  (guards ${(s.guards ?? []).length})\n` +
+    `nodes        ${s.serviceNodes} service nodes, ${(s.guards ?? []).length} guards\n` +
     `last poll    ${poll}\n` +
     (s.unsynced !== undefined && s.unsynced > 0 ? `unsynced     ${s.unsynced} (device sync pending)\n` : '')
   )

@@ -88,6 +88,7 @@ describe('the session daemon', () => {
     await a.sendMessage(bob.sessionId, 'first')
     await b1.poll()
     await b1.sendMessage(alice.sessionId, 'reply from the phone')
+    await b1.poll() // a daemon stores its sync records with its next poll (within a second when it runs)
     await a.poll()
     // Bob's second device: same phrase, its own prekey and an empty store
     const b2 = await daemon(net, { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(2, Math.floor(Date.now() / 1000))] })
@@ -96,12 +97,14 @@ describe('the session daemon', () => {
     expect(b2.getSessions()[0]!.unread).toBe(1)
     // the laptop answers: a new session to Alice; the phone sees it through sync
     await b2.sendMessage(alice.sessionId, 'now from the laptop')
+    await b2.poll()
     await a.poll()
     expect(texts(a, bob.sessionId)).toEqual(['out:first', 'in:reply from the phone', 'in:now from the laptop'])
     await b1.poll()
     expect(texts(b1, alice.sessionId)).toEqual(['in:first', 'out:reply from the phone', 'out:now from the laptop'])
     // the phone writes again in its own session: Alice still opens it
     await b1.sendMessage(alice.sessionId, 'phone again')
+    await b1.poll()
     await a.poll()
     expect(texts(a, bob.sessionId).at(-1)).toBe('in:phone again')
     // and Alice's answer (in the laptop's session, her newest) reaches the phone through the laptop's sync
@@ -218,5 +221,24 @@ describe('the session daemon', () => {
       await a.stop()
       await b.stop()
     }
+  })
+
+  it('device sync carries many messages, and the largest message whole', async () => {
+    const net = await network(7)
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    const b1 = await daemon(net, unlocked(bob, PHRASE_B))
+    await a.createSession(bob.sessionId)
+    const big = 'é'.repeat(30_000) // 60,000 bytes of UTF-8
+    await a.sendMessage(bob.sessionId, big)
+    for (let i = 0; i < 20; i++) await a.sendMessage(bob.sessionId, `m${i}`)
+    expect(await b1.poll()).toBe(21)
+    await b1.stop() // its sync records are stored by now (a poll ends with them)
+    const b2 = await daemon(net, { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(2, Math.floor(Date.now() / 1000))] })
+    expect(await b2.poll()).toBe(21)
+    const got = b2.getMessages(alice.sessionId)
+    expect(got[0]!.text).toBe(big)
+    expect(got.slice(1).map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`))
+    await a.stop()
+    await b2.stop()
   })
 })
