@@ -1,6 +1,7 @@
 // A developer deploys contracts with Hardhat (`--network pars`) and uses them with viem, against a real
 // `parsd --dev` process (or anvil with PARS_E2E_NODE=anvil, see helpers/node.ts).
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
@@ -16,7 +17,10 @@ import {
   toHex,
   parseAbi,
   parseEventLogs,
+  encodeFunctionData,
+  type Abi,
   type Address,
+  type Hex,
   type PublicClient,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
@@ -28,6 +32,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { eciesDecrypt, hpkeOpen, hpkeSuites, ringKeyImage, ringSign } from '../../precompiles/index.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
+import { encodeTriggerAction, identityFromPhrase, sessionIdBody, signTriggerAction, type SignedTrigger } from '../../session/index.js'
 
 const run = promisify(execFile)
 const HARDHAT = join(REPO_ROOT, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js')
@@ -312,5 +317,121 @@ describe('hardhat deploy + viem against a dev node', () => {
     expect(revert, `expected a ContractFunctionRevertedError, got: ${String(err)}`).toBeDefined()
     expect(revert!.data?.errorName).toBe('NotBelow')
     expect(revert!.data?.args).toEqual([n, n])
+  })
+})
+
+describe('SessionTrigger: a contract acted on by a signed Session message (SessionCounter)', () => {
+  let node: RunningNode | undefined
+  let counter: Address
+  let publicClient: PublicClient
+  let wallet: ReturnType<typeof createWalletClient>
+  const relay = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 3 })
+  const alice = identityFromPhrase(
+    'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art',
+  )
+  const mallory = identityFromPhrase(
+    'legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title',
+  )
+  let abi: Abi
+
+  beforeAll(async () => {
+    node = await startNode({ blockTime: 0 })
+    await hardhat(['compile'])
+    const artifact = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'contracts', 'artifacts', 'src', 'examples', 'SessionCounter.sol', 'SessionCounter.json'), 'utf8'),
+    ) as { abi: Abi; bytecode: Hex }
+    abi = artifact.abi
+    const chain = defineChain({
+      id: DEV_CHAIN_ID,
+      name: 'Pars dev',
+      nativeCurrency: { name: 'Pars', symbol: 'PARS', decimals: 18 },
+      rpcUrls: { default: { http: [node.url] } },
+    })
+    publicClient = createPublicClient({ chain, transport: http(node.url) })
+    wallet = createWalletClient({ account: relay, chain, transport: http(node.url) })
+    const hash = await wallet.deployContract({ abi, bytecode: artifact.bytecode, account: relay, chain })
+    counter = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
+  })
+
+  afterAll(async () => {
+    await node?.dispose()
+  })
+
+  const increment = encodeFunctionData({ abi: parseAbi(['function increment()']), functionName: 'increment' })
+  const nonceOf = async (id: string) =>
+    (await publicClient.readContract({ address: counter, abi, functionName: 'sessionNonces', args: [sessionIdBody(id)] })) as bigint
+  const action = async (over: Partial<Parameters<typeof signTriggerAction>[1]> = {}) => ({
+    chainId: BigInt(DEV_CHAIN_ID),
+    target: counter,
+    nonce: await nonceOf(alice.sessionId),
+    expiry: BigInt(Math.floor(Date.now() / 1000) + 600),
+    callData: increment,
+    ...over,
+  })
+  const submit = (t: SignedTrigger) =>
+    wallet.writeContract({
+      address: counter,
+      abi,
+      functionName: 'executeFromSession',
+      args: [t.sessionMessage, t.mldsaSignature, t.mldsaPublicKey],
+      account: relay,
+      chain: wallet.chain,
+    })
+  /** The custom error name a submission is refused with (viem simulates it first, as a relay would). */
+  const refusal = async (t: SignedTrigger) => {
+    const err = await submit(t).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    return revertOf(err)?.data?.errorName
+  }
+
+  it('a signed action increments the counter, as its Session ID; the same action again is a replay', async () => {
+    const signed = signTriggerAction(alice, await action())
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await submit(signed) })
+    expect(receipt.status).toBe('success')
+    expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(1n)
+    expect(
+      await publicClient.readContract({ address: counter, abi, functionName: 'incrementsBy', args: [sessionIdBody(alice.sessionId)] }),
+    ).toBe(1n)
+    expect(await nonceOf(alice.sessionId)).toBe(1n)
+    expect(await refusal(signed)).toBe('BadNonce')
+  })
+
+  it('forged, wrong-key, expired, wrong-chain, wrong-contract and unauthorized actions are refused by name', async () => {
+    const good = signTriggerAction(alice, await action())
+    // a flipped bit in the signature
+    const sig = Buffer.from(good.mldsaSignature.slice(2), 'hex')
+    sig[100]! ^= 1
+    expect(await refusal({ ...good, mldsaSignature: `0x${sig.toString('hex')}` })).toBe('BadSessionSignature')
+    // Mallory signs an action claiming Alice's Session ID, with her own key
+    const claimed = encodeTriggerAction({ ...(await action()), sessionId: alice.sessionId })
+    const forged = signTriggerAction(mallory, await action())
+    expect(await refusal({ sessionMessage: claimed, mldsaSignature: forged.mldsaSignature, mldsaPublicKey: forged.mldsaPublicKey })).toBe(
+      'KeyNotForSession',
+    )
+    // a message signed by Alice but altered on the way
+    expect(
+      await refusal({
+        ...good,
+        sessionMessage: encodeTriggerAction({ ...(await action()), sessionId: alice.sessionId, expiry: 1n << 60n }),
+      }),
+    ).toBe('BadSessionSignature')
+    expect(await refusal(signTriggerAction(alice, await action({ expiry: 1n })))).toBe('Expired')
+    expect(await refusal(signTriggerAction(alice, await action({ chainId: 1n })))).toBe('WrongChain')
+    expect(await refusal(signTriggerAction(alice, await action({ target: relay.address })))).toBe('WrongTarget')
+    const read = encodeFunctionData({ abi: parseAbi(['function number()']), functionName: 'number' })
+    expect(await refusal(signTriggerAction(alice, await action({ callData: read })))).toBe('NotAllowed')
+    // and increment() is not callable directly: only through a session action
+    const direct = await wallet
+      .writeContract({ address: counter, abi, functionName: 'increment', account: relay, chain: wallet.chain })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect(revertOf(direct)?.data?.errorName).toBe('OnlyFromSession')
+    // none of it moved the counter or the nonce
+    expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(1n)
+    expect(await nonceOf(alice.sessionId)).toBe(1n)
   })
 })
