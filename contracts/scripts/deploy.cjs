@@ -1,10 +1,10 @@
-// Deploys the example contracts (ParsToken, PostQuantumCheck, then Counter) with Hardhat's own provider.
+// Deploys the example contracts (ParsToken, PostQuantumCheck, Counter, then SessionCounter) with Hardhat's own provider.
 //
 //   npm run deploy:example -- --network pars          (PARS_RPC_URL overrides http://127.0.0.1:8545)
 //
 // hardhat-ethers is not installed on purpose: this uses `hre.network.provider` (which, for `pars`,
 // signs locally with the HD accounts from the config and sends eth_sendRawTransaction) and the
-// compiled artifacts. The Counter address is printed on the LAST line (tests parse it from there).
+// compiled artifacts. Each address is printed as "<Name> deployed at 0x..."; SessionCounter's is the LAST line.
 'use strict'
 
 const hre = require('hardhat')
@@ -49,6 +49,8 @@ async function main() {
   console.log(`PostQuantumCheck deployed at ${pq}`)
   const counter = await deploy(provider, deployer, 'Counter')
   console.log(`Counter deployed at ${counter}`)
+  const sessionCounter = await deploy(provider, deployer, 'SessionCounter')
+  console.log(`SessionCounter deployed at ${sessionCounter}`)
 }
 
 main().then(

@@ -80,10 +80,11 @@ describe('hardhat deploy + viem against a dev node', () => {
     const out = await hardhat(['run', join('contracts', 'scripts', 'deploy.cjs'), '--network', 'pars'], {
       PARS_RPC_URL: node.url,
     })
-    const lastLine = out.trim().split('\n').at(-1) ?? ''
-    const match = /0x[0-9a-fA-F]{40}/.exec(lastLine)
-    if (!match) throw new Error(`no Counter address on the deploy script's last line:\n${out}`)
-    counter = match[0] as Address
+    const match = /^Counter deployed at (0x[0-9a-fA-F]{40})$/m.exec(out)
+    if (!match) throw new Error(`no "Counter deployed at" line from the deploy script:\n${out}`)
+    // the last line is SessionCounter's (issue 7: deploy:example prints its address last)
+    expect(out.trim().split('\n').at(-1)).toMatch(/^SessionCounter deployed at 0x[0-9a-fA-F]{40}$/)
+    counter = match[1] as Address
     const pqLine = /PostQuantumCheck deployed at (0x[0-9a-fA-F]{40})/.exec(out)
     if (!pqLine) throw new Error(`no PostQuantumCheck address in the deploy output:\n${out}`)
     postQuantum = pqLine[1] as Address
