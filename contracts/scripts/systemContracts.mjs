@@ -17,6 +17,7 @@ export const OUTPUT = join(ROOT, 'evm', 'systemContracts.ts')
 /** Each system contract's fixed genesis address (docs/contracts.md). */
 export const ADDRESSES = {
   ServiceNodeRegistry: '0x5a00000000000000000000000000000000000001',
+  NameRegistry: '0x5a00000000000000000000000000000000000002',
 }
 
 /** Compile every system contract: name -> { abi, runtime bytecode (0x hex) }. */
@@ -36,11 +37,20 @@ export function compileSystemContracts() {
       outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } },
     },
   }
-  const out = JSON.parse(solc.compile(JSON.stringify(input)))
+  // imports (the precompile interfaces) resolve against contracts/src
+  const findImports = (path) => {
+    try {
+      return { contents: readFileSync(join(ROOT, 'contracts', 'src', path), 'utf8') }
+    } catch {
+      return { error: `not found: ${path}` }
+    }
+  }
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }))
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error')
   if (errors.length > 0) throw new Error(errors.map((e) => e.formattedMessage).join('\n'))
   const result = {}
-  for (const file of Object.values(out.contracts)) {
+  for (const [path, file] of Object.entries(out.contracts)) {
+    if (!path.startsWith('system/')) continue
     for (const [name, c] of Object.entries(file)) {
       if (!(name in ADDRESSES)) throw new Error(`system contract ${name} has no genesis address in contracts/scripts/systemContracts.mjs`)
       result[name] = { abi: c.abi, code: `0x${c.evm.deployedBytecode.object}` }

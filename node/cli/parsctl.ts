@@ -5,6 +5,7 @@ import { CliError } from './cliError.js'
 import type { IdentityCommand, IdentityFlags } from './sessionIdentity.js'
 import type { SessionClientCommand, SessionClientFlags } from './sessionClient.js'
 import type { ServiceCommand } from './serviceNodeCli.js'
+import type { NameCommand } from './nameCli.js'
 import { parseNodeArgs } from '../options.js'
 
 /** The datadir as parsd resolves it (default ~/.pars, ~ expanded) and the session flags. */
@@ -42,6 +43,15 @@ Session messaging (through the session daemon of --datadir: parsd --session, or 
   parsctl session status                    the daemon: Session ID, sessions, service nodes, last poll
   parsctl session peers                     as parsctl peers
 
+Names (the Session Name Service: alice.pars names a Session ID; 1 PARS a year, burned):
+  parsctl name register NAME --from-key FILE [--datadir DIR] [--passphrase-file F] [--rpc URL]
+                                            NAME for the Session identity of DIR, owned by the account of FILE
+  parsctl name resolve NAME [--rpc URL]     the Session ID on the last line
+  parsctl name renew NAME --from-key FILE   another year
+  parsctl name transfer NAME --to ADDRESS --from-key FILE
+  parsctl name release NAME --from-key FILE
+  Every --recipient / --session also takes a name (alice.pars), resolved at the finalized block of --rpc.
+
 Service nodes (joining the session network with stake, through the ServiceNodeRegistry contract):
   parsctl service register --datadir DIR --from-key FILE [--stake PARS] [--rpc URL]
                                             sign with DIR's node.key and onion.key (made when missing) and
@@ -73,6 +83,7 @@ Flags:
   --follow                        keep waiting for new messages
   --from-key FILE                 a file holding the 0x private key of the account that pays
   --stake PARS                    the stake, in PARS (default 1000)
+  --to ADDRESS                    the new owner of a name
   --help                          show this help
 `
 
@@ -80,11 +91,16 @@ Flags:
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
   status: ['rpc', 'datadir'],
   peers: ['datadir'],
-  'session create': ['datadir', 'recipient'],
-  'session send': ['datadir', 'session', 'message'],
-  'session messages': ['datadir', 'session', 'follow'],
+  'session create': ['datadir', 'recipient', 'rpc'],
+  'session send': ['datadir', 'session', 'message', 'rpc'],
+  'session messages': ['datadir', 'session', 'follow', 'rpc'],
   'session list': ['datadir'],
-  'session close': ['datadir', 'session'],
+  'session close': ['datadir', 'session', 'rpc'],
+  'name register': ['rpc', 'datadir', 'passphrase-file', 'from-key'],
+  'name resolve': ['rpc'],
+  'name renew': ['rpc', 'from-key'],
+  'name transfer': ['rpc', 'from-key', 'to'],
+  'name release': ['rpc', 'from-key'],
   'session status': ['datadir'],
   'session peers': ['datadir'],
   'service register': ['rpc', 'datadir', 'from-key', 'stake'],
@@ -139,6 +155,7 @@ async function main(): Promise<void> {
         follow: { type: 'boolean' },
         'from-key': { type: 'string' },
         stake: { type: 'string' },
+        to: { type: 'string' },
         help: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -152,7 +169,14 @@ async function main(): Promise<void> {
     process.stdout.write(HELP)
     return
   }
-  const words = positionals[0] === 'session' ? (positionals[1] === 'identity' ? 3 : 2) : positionals[0] === 'service' ? 2 : 1
+  const words =
+    positionals[0] === 'session'
+      ? positionals[1] === 'identity'
+        ? 3
+        : 2
+      : positionals[0] === 'service' || positionals[0] === 'name'
+        ? 2
+        : 1
   const command = positionals.slice(0, words).join(' ')
   const allowed = COMMAND_FLAGS[command]
   if (allowed === undefined) {
@@ -167,12 +191,34 @@ async function main(): Promise<void> {
     if (value !== undefined && flag !== 'help' && !allowed.includes(flag))
       throw new CliError(`--${flag} does not apply to \`parsctl ${command}\``)
   }
-  if (positionals.length > words && !['block', 'balance', 'tx'].includes(command)) {
+  if (positionals.length > words + (positionals[0] === 'name' ? 1 : 0) && !['block', 'balance', 'tx'].includes(command)) {
     throw new CliError(`unexpected argument ${JSON.stringify(positionals[words])} (see parsctl --help)`)
+  }
+  const rpcUrl = values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545'
+  if (positionals[0] === 'name') {
+    const { runNameCommand } = await import('./nameCli.js')
+    await runNameCommand(positionals[1] as NameCommand, positionals[2], {
+      rpc: rpcUrl,
+      datadir: sessionFlags(values).datadir,
+      ...(values['passphrase-file'] !== undefined ? { passphraseFile: values['passphrase-file'] } : {}),
+      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
+      ...(values.to !== undefined ? { to: values.to } : {}),
+    })
+    return
   }
   if (positionals[0] === 'session' && words === 2) {
     const { runSessionCommand } = await import('./sessionClient.js')
-    await runSessionCommand(positionals[1] as SessionClientCommand, sessionFlags(values))
+    const flags = sessionFlags(values)
+    // a name (alice.pars) wherever a Session ID goes
+    const { looksLikeName } = await import('../../session/index.js')
+    for (const k of ['recipient', 'session'] as const) {
+      const v = flags[k]
+      if (v !== undefined && looksLikeName(v)) {
+        const { resolveName } = await import('./nameCli.js')
+        flags[k] = await resolveName(rpcUrl, v)
+      }
+    }
+    await runSessionCommand(positionals[1] as SessionClientCommand, flags)
     return
   }
   if (positionals[0] === 'service') {

@@ -13,6 +13,7 @@ import { onionKeyPair, registrationStatement, verifyRegistration } from '../../s
 import { ONION_KEY_FILE } from '../node.js'
 import { loadNodeKey } from '../p2p/host.js'
 import { REGISTRY_ADDRESS, registryEvent } from '../serviceRegistry.js'
+import { contractFailure } from './contractError.js'
 import { CliError, fileProblem } from './cliError.js'
 import { readSmallFile } from './secrets.js'
 
@@ -113,8 +114,7 @@ export async function runServiceCommand(cmd: ServiceCommand, flags: ServiceFlags
           })
         }
       } catch (e) {
-        const m = e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e)
-        throw new CliError(`${cmd} failed: ${m.split('\n')[0]}`)
+        throw new CliError(`${cmd} failed: ${contractFailure(e)}`)
       }
       const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 })
       if (receipt.status !== 'success') throw new CliError(`${cmd}: transaction ${hash} reverted`)

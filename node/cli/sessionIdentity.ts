@@ -128,7 +128,8 @@ async function store(datadir: string, flags: IdentityFlags, phrase: string | und
   }
 }
 
-async function unlock(datadir: string, flags: IdentityFlags): Promise<UnlockedIdentity> {
+/** Unlock the identity of a datadir (asking for the passphrase as the identity commands do); also used by `parsctl name register`. */
+export async function unlock(datadir: string, flags: IdentityFlags): Promise<UnlockedIdentity> {
   if (!keystoreExists(datadir)) throw noIdentity(datadir) // before asking for the passphrase
   const pass = await passphrase(flags, false)
   try {
