@@ -10,7 +10,7 @@ import { MAX_CONTENT, pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
 import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSend, type ServiceTransport } from './service/serviceNode.js'
 import type { OnionCircuit } from './onion/onion.js'
-import type { KeyBundle } from './crypto/bundle.js'
+import type { KeyBundle, Prekey } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
 import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
@@ -209,12 +209,14 @@ export class SessionDaemon {
   private readonly random: RandomSource
   private readonly now: () => number
   private readonly syncKey: Uint8Array
+  private prekeys: Prekey[]
 
   constructor(private readonly c: DaemonComponents) {
     this.random = c.random ?? osRandom
     this.now = c.now ?? (() => Date.now())
     // every device restored from the phrase derives the same key; no service node can
     this.syncKey = kdf(c.identity.identity.x25519.secretKey, undefined, 'pars-device-sync-v1', 32)
+    this.prekeys = [...c.identity.prekeys]
   }
 
   private get me(): Identity {
@@ -270,6 +272,12 @@ export class SessionDaemon {
     this.syncTimer = undefined
     if (this.unsynced.size > 0) await this.flushSync().catch(() => undefined)
     await this.flushing.catch(() => undefined)
+  }
+
+  /** Prekeys rotated (keystore.rotatePrekeys): hold these from now on, and publish the newest with the next poll. */
+  usePrekeys(prekeys: readonly Prekey[]): void {
+    this.prekeys = [...prekeys]
+    this.bundlePublished = false
   }
 
   getIdentity(): { sessionId: string; link: string } {
@@ -462,7 +470,8 @@ export class SessionDaemon {
 
   private bundlePublished = false
   private async publishBundle(): Promise<void> {
-    const prekey = this.c.identity.prekeys[0]
+    // the newest prekey goes in the bundle; the older ones still open handshakes already on their way
+    const prekey = [...this.prekeys].sort((a, b) => b.expiresAt - a.expiresAt)[0]
     if (prekey === undefined) return
     // down both lanes, like every store (a member that drops it cannot hide the bundle)
     const publish = (lane: number) => this.toSwarmVia(this.me.sessionId, lane, (send) => publishBundle(send, this.me, prekey, this.now()))
@@ -788,7 +797,7 @@ export class SessionDaemon {
     }
     if ((await kv.get(K.handshake(kind.handshakeId))) !== undefined) return undefined
     try {
-      const { session, message } = Session.accept(this.me, (id) => this.c.identity.prekeys.find((p) => p.id === id), envelope, guard, {
+      const { session, message } = Session.accept(this.me, (id) => this.prekeys.find((p) => p.id === id), envelope, guard, {
         random: this.random,
       })
       const peer = session.peer.sessionId

@@ -31,12 +31,10 @@ export function looksLikeName(input: string): boolean {
 }
 
 export function nameStatement(name: string, owner: Hex, chainId: bigint): Hex {
-  return encodeAbiParameters([{ type: 'bytes32' }, { type: 'string' }, { type: 'address' }, { type: 'uint256' }], [
-    NAME_DOMAIN,
-    normalizeName(name),
-    owner,
-    chainId,
-  ])
+  return encodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'string' }, { type: 'address' }, { type: 'uint256' }],
+    [NAME_DOMAIN, normalizeName(name), owner, chainId],
+  )
 }
 
 /** The Session key's consent to `owner` registering `name` on `chainId`. */

@@ -40,13 +40,25 @@ export function sessionIdBody(sessionId: string): Hex {
 
 export function encodeTriggerAction(a: TriggerAction): Hex {
   return encodeAbiParameters(
-    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'bytes' }],
+    [
+      { type: 'bytes32' },
+      { type: 'uint256' },
+      { type: 'address' },
+      { type: 'bytes32' },
+      { type: 'uint256' },
+      { type: 'uint64' },
+      { type: 'bytes' },
+    ],
     [TRIGGER_DOMAIN, a.chainId, a.target, sessionIdBody(a.sessionId), a.nonce, a.expiry, a.callData],
   )
 }
 
 /** Encode and sign an action with an identity: the three arguments of executeFromSession. */
-export function signTriggerAction(identity: Identity, action: Omit<TriggerAction, 'sessionId'>, random: RandomSource = osRandom): SignedTrigger {
+export function signTriggerAction(
+  identity: Identity,
+  action: Omit<TriggerAction, 'sessionId'>,
+  random: RandomSource = osRandom,
+): SignedTrigger {
   const message = encodeTriggerAction({ ...action, sessionId: identity.sessionId })
   const bytes = Uint8Array.from(Buffer.from(message.slice(2), 'hex'))
   const signature = ml_dsa87.sign(bytes, identity.mldsa.secretKey, { context: utf8.encode(TRIGGER_CONTEXT), extraEntropy: random(32) })

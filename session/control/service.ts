@@ -1,6 +1,13 @@
 import { openLevelDb, type KVStore, type Logger, type Startable } from '../../common/index.js'
 import { parseSessionId, sessionLink } from '../crypto/identity.js'
-import { createKeystore, keystoreExists, messageStorePath, unlockKeystore, type UnlockedIdentity } from '../crypto/keystore.js'
+import {
+  createKeystore,
+  keystoreExists,
+  messageStorePath,
+  rotatePrekeys,
+  unlockKeystore,
+  type UnlockedIdentity,
+} from '../crypto/keystore.js'
 import { SessionDaemon, type DaemonComponents } from '../daemon.js'
 import { SessionError } from '../errors.js'
 import { MAX_CONTENT } from '../protocol/message.js'
@@ -17,6 +24,9 @@ export interface SessionServiceComponents extends Omit<DaemonComponents, 'kv' | 
 }
 
 type Params = Record<string, unknown>
+
+/** How often the daemon checks whether its signed prekey is due for rotation. */
+const ROTATION_CHECK_MS = 12 * 3600 * 1000
 
 function str(p: Params, name: string, opts: { optional?: boolean; max?: number } = {}): string | undefined {
   const v = p[name]
@@ -53,8 +63,26 @@ export class SessionService implements Startable {
   private daemon: SessionDaemon | undefined
   private kv: KVStore | undefined
   private waiting = new Set<() => void>()
+  private passphrase: string | undefined
+  private rotation: NodeJS.Timeout | undefined
 
-  constructor(private readonly c: SessionServiceComponents) {}
+  constructor(private readonly c: SessionServiceComponents) {
+    this.passphrase = c.passphrase
+  }
+
+  /** Replace the signed prekey when it nears its expiry (checked at start and twice a day). */
+  private async rotate(): Promise<void> {
+    if (this.passphrase === undefined || this.daemon === undefined) return
+    try {
+      const u = await rotatePrekeys(this.c.datadir, this.passphrase)
+      if (u !== undefined) {
+        this.daemon.usePrekeys(u.prekeys)
+        this.c.logger.info('signed prekey rotated; the new bundle goes out with the next poll', { prekeys: u.prekeys.length })
+      }
+    } catch (e) {
+      this.c.logger.warn('prekey rotation failed; retrying later', { error: String(e) })
+    }
+  }
 
   /** Unlock the datadir's identity and start its daemon (nothing to do when there is none yet). */
   async start(): Promise<void> {
@@ -68,6 +96,7 @@ export class SessionService implements Startable {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.rotation)
     for (const w of this.waiting) w()
     await this.daemon?.stop()
     this.daemon = undefined
@@ -85,6 +114,9 @@ export class SessionService implements Startable {
       for (const w of this.waiting) w()
     })
     await daemon.start()
+    await this.rotate()
+    this.rotation = setInterval(() => void this.rotate(), ROTATION_CHECK_MS)
+    this.rotation.unref()
     this.c.logger.info('session daemon running', { sessionId: identity.identity.sessionId })
   }
 
@@ -108,6 +140,7 @@ export class SessionService implements Startable {
           throw new SessionError('BAD_PASSPHRASE', 'a passphrase is needed to protect the new identity (param passphrase)')
         const phrase = str(p, 'phrase', { optional: true, max: 1024 })
         const u = await createKeystore(this.c.datadir, passphrase, phrase !== undefined ? { phrase } : {})
+        this.passphrase = passphrase
         await this.open(u)
         const id = u.identity.sessionId
         return { sessionId: id, link: sessionLink(id), ...(phrase === undefined ? { phrase: u.phrase } : {}) }

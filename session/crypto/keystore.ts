@@ -279,3 +279,44 @@ export async function unlockKeystore(datadir: string, passphrase: string, option
   await writeKeystore(datadir, decoy, passphrase, undefined, params, random)
   return decoy
 }
+
+/** A prekey is replaced when the newest one has less than this left (seconds). */
+export const PREKEY_ROTATE_BEFORE_SECONDS = 7 * 24 * 3600
+/** Prekeys a keystore keeps at most: the newest, and older ones still open handshakes in flight. */
+const KEPT_PREKEYS = 3
+
+/**
+ * Rotate the signed prekey: when the newest one has less than `within` seconds left, add a fresh one
+ * and drop expired ones (at most KEPT_PREKEYS kept), re-sealing the identity slot under the same
+ * passphrase; the duress slot is left byte for byte as it is. Returns the identity as it now is, or
+ * undefined when nothing was due. WRONG_PASSPHRASE (and nothing written) if the passphrase does not
+ * open the identity slot — never the duress path.
+ */
+export async function rotatePrekeys(
+  datadir: string,
+  passphrase: string,
+  options: KeystoreOptions & { within?: number } = {},
+): Promise<UnlockedIdentity | undefined> {
+  const path = keystorePath(datadir)
+  const file = parseFile(await readFile(path, 'utf8'), path)
+  const params: ScryptParams = { N: file.kdf.N, r: file.kdf.r, p: file.kdf.p }
+  const key = await deriveKey(passphrase, hexToBytes(file.identity.salt), params)
+  const payload = open(key, hexToBytes(file.identity.sealed), AAD)
+  if (payload === undefined) throw new SessionError('WRONG_PASSPHRASE', 'wrong passphrase: the identity did not open (nothing was changed)')
+  const u = decodePayload(payload)
+  const now = options.now ?? Math.floor(Date.now() / 1000)
+  const newest = Math.max(0, ...u.prekeys.map((p) => p.expiresAt))
+  if (newest - now > (options.within ?? PREKEY_ROTATE_BEFORE_SECONDS)) return undefined
+  const random = options.random ?? osRandom
+  const next = generatePrekey(Math.max(0, ...u.prekeys.map((p) => p.id)) + 1, now, random)
+  const kept = [next, ...u.prekeys.filter((p) => p.expiresAt > now).sort((a, b) => b.expiresAt - a.expiresAt)].slice(0, KEPT_PREKEYS)
+  const rotated: UnlockedIdentity = { ...u, prekeys: kept }
+  const salt = random(16)
+  const newKey = await deriveKey(passphrase, salt, params)
+  const out: KeystoreFile = {
+    ...file,
+    identity: { salt: bytesToHex(salt), sealed: bytesToHex(seal(newKey, encodePayload(rotated), AAD, random)) },
+  }
+  await atomicWrite(path, utf8.encode(JSON.stringify(out, null, 2) + '\n'))
+  return rotated
+}

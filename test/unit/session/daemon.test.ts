@@ -2,7 +2,7 @@
 // messages both ways, Bob offline then online, a restart on the same store.
 import { describe, expect, it } from 'vitest'
 import { openMemoryDb, type KVStore } from '../../../common/index.js'
-import { generatePrekey, SessionDaemon, type UnlockedIdentity } from '../../../session/index.js'
+import { generatePrekey, identityFromPhrase, SessionDaemon, type UnlockedIdentity } from '../../../session/index.js'
 import { alice, bob, PHRASE_A, PHRASE_B, seededRandom } from './helpers.js'
 import { network } from './net.js'
 
@@ -240,5 +240,30 @@ describe('the session daemon', () => {
     expect(got.slice(1).map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`))
     await a.stop()
     await b2.stop()
+  })
+
+  it('after a prekey rotation the new bundle goes out; handshakes to the old prekey still open', async () => {
+    const net = await network(7)
+    const now = Math.floor(Date.now() / 1000)
+    const bobU = { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(1, now)] }
+    const b = await daemon(net, bobU)
+    // Alice starts a session on the first bundle, Carol after the rotation
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    await a.createSession(bob.sessionId)
+    const second = generatePrekey(2, now + 60)
+    b.usePrekeys([second, ...bobU.prekeys])
+    await b.poll() // publishes the new bundle
+    await a.sendMessage(bob.sessionId, 'from alice, to the old prekey')
+    expect(await b.poll()).toBe(1) // the old prekey is kept: her handshake opens
+    const carolPhrase = 'zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo vote'
+    const carol = identityFromPhrase(carolPhrase)
+    const c = await daemon(net, unlocked(carol, carolPhrase))
+    await c.createSession(bob.sessionId)
+    await c.sendMessage(bob.sessionId, 'from carol, to the new prekey')
+    b.usePrekeys([second]) // only the new one left: Carol's handshake must have used it
+    expect(await b.poll()).toBe(1)
+    expect(texts(b, alice.sessionId)).toEqual(['in:from alice, to the old prekey'])
+    expect(texts(b, carol.sessionId)).toEqual(['in:from carol, to the new prekey'])
+    for (const d of [a, b, c]) await d.stop()
   })
 })

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createKeystore, keystorePath, messageStorePath, unlockKeystore, type ScryptParams } from '../../../session/index.js'
+import { createKeystore, keystorePath, messageStorePath, rotatePrekeys, unlockKeystore, type ScryptParams } from '../../../session/index.js'
 import { alice, PHRASE_A, codeOfAsync } from './helpers.js'
 
 // small scrypt cost for speed; the file records the parameters it was written with
@@ -82,5 +82,33 @@ describe('the keystore', () => {
     // irreversibly: the real passphrase opens nothing any more; the duress one keeps showing the decoy
     expect(await codeOfAsync(unlockKeystore(dir, 'real'))).toBe('WRONG_PASSPHRASE')
     expect((await unlockKeystore(dir, 'under duress')).identity.sessionId).toBe(shown.identity.sessionId)
+  })
+
+  it('rotates the signed prekey when it nears expiry, keeping the older one and leaving the duress slot as it was', async () => {
+    const dir = datadir()
+    const made = await createKeystore(dir, 'pw', { scrypt, phrase: PHRASE_A, duressPassphrase: 'duress', now: 1_000_000 })
+    const first = made.prekeys[0]!
+    const before = readFileSync(keystorePath(dir))
+    // not due: nothing written
+    expect(await rotatePrekeys(dir, 'pw', { now: 1_000_000 })).toBeUndefined()
+    expect(readFileSync(keystorePath(dir))).toEqual(before)
+    // a wrong passphrase is refused, nothing written (and it is never taken for the duress one)
+    expect(await codeOfAsync(rotatePrekeys(dir, 'duress', { now: first.expiresAt - 3600 }))).toBe('WRONG_PASSPHRASE')
+    expect(readFileSync(keystorePath(dir))).toEqual(before)
+    // a day before expiry: a new prekey, the old one kept while it lives
+    const rotated = await rotatePrekeys(dir, 'pw', { now: first.expiresAt - 86_400 })
+    expect(rotated!.prekeys.map((p) => p.id)).toEqual([2, 1])
+    const file = (b: Buffer) => JSON.parse(b.toString('utf8')) as { duress: unknown; identity: unknown }
+    expect(file(readFileSync(keystorePath(dir))).duress).toEqual(file(before).duress)
+    expect(file(readFileSync(keystorePath(dir))).identity).not.toEqual(file(before).identity)
+    const opened = await unlockKeystore(dir, 'pw')
+    expect(opened.identity.sessionId).toBe(alice.sessionId)
+    expect(opened.prekeys.map((p) => p.id)).toEqual([2, 1])
+    // once the first has expired, the next rotation drops it
+    const again = await rotatePrekeys(dir, 'pw', { now: opened.prekeys[0]!.expiresAt - 3600 })
+    expect(again!.prekeys.map((p) => p.id)).toEqual([3, 2])
+    // the duress passphrase still does what it did
+    const decoy = await unlockKeystore(dir, 'duress')
+    expect(decoy.identity.sessionId).not.toBe(alice.sessionId)
   })
 })

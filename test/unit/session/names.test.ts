@@ -8,7 +8,10 @@ describe('Session names', () => {
     expect(normalizeName('bob-2')).toBe('bob-2')
     expect(normalizeName('a'.repeat(64))).toBe('a'.repeat(64))
     for (const bad of ['ab', 'a'.repeat(65), 'al ice', 'alice!', 'élise', 'alice.eth', '.pars', ''])
-      expect(codeOf(() => normalizeName(bad)), bad).toBe('MALFORMED')
+      expect(
+        codeOf(() => normalizeName(bad)),
+        bad,
+      ).toBe('MALFORMED')
   })
 
   it('are told from Session IDs and links', () => {
