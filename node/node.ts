@@ -16,7 +16,7 @@ import {
   type ConsensusConfig,
   type NetBlock,
 } from '../consensus/index.js'
-import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
+import { call, Chain, NameRegistry, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
 import { followRegistry, REGISTRY_ADDRESS } from './serviceRegistry.js'
 import {
@@ -48,7 +48,7 @@ import {
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
 import type { NodeOptions, SessiondOptions } from './options.js'
 import { VERSION } from './version.js'
-import { getAddress } from 'viem'
+import { createPublicClient, decodeFunctionResult, encodeFunctionData, getAddress, http, type Hex } from 'viem'
 
 export type NodeErrorType =
   | { code: 'DATADIR_UNUSABLE'; path: string }
@@ -88,6 +88,33 @@ interface SessionDaemonParts {
   server: ControlServer
 }
 
+/** A name's Session ID in the NameRegistry at the finalized block of this node's chain (undefined: free). */
+async function resolveNameOnChain(chain: Chain, name: string): Promise<string | undefined> {
+  const data = encodeFunctionData({ abi: NameRegistry.abi, functionName: 'resolve', args: [name] })
+  const out = await call(chain, chain.finalized, { to: fromHex(NameRegistry.address), data: fromHex(data) }, undefined, {
+    gasCap: 10_000_000n,
+  })
+  const [id] = decodeFunctionResult({ abi: NameRegistry.abi, functionName: 'resolve', data: toHex(out) as Hex }) as readonly [
+    Hex,
+    Hex,
+    bigint,
+  ]
+  return BigInt(id) === 0n ? undefined : `05${id.slice(2)}`
+}
+
+/** The same through a node's JSON-RPC (sessiond keeps no chain). */
+async function resolveNameByRpc(rpc: string, name: string): Promise<string | undefined> {
+  const client = createPublicClient({ transport: http(rpc, { timeout: 15_000, retryCount: 0 }) })
+  const [id] = (await client.readContract({
+    address: NameRegistry.address,
+    abi: NameRegistry.abi,
+    functionName: 'resolve',
+    args: [name],
+    blockTag: 'finalized',
+  })) as readonly [Hex, Hex, bigint]
+  return BigInt(id) === 0n ? undefined : `05${id.slice(2)}`
+}
+
 /** The service nodes of a network: its validators that list an onion key (see genesisConsensus.ts). */
 export function serviceNodesOf(config: ConsensusConfig): OnionHop[] {
   return config.validators.filter((v) => v.onion !== undefined).map((v) => ({ peerId: v.peerId, publicKey: v.onion! }))
@@ -110,6 +137,7 @@ async function createSessionDaemon(
   nodes: { hops: () => readonly OnionHop[]; swarms?: () => SwarmMap },
   local: ServiceNode | undefined,
   logger: Logger,
+  resolveName?: (name: string) => Promise<string | undefined>,
 ): Promise<SessionDaemonParts> {
   const transport: ServiceTransport = {
     // a node that is its own first hop answers itself (libp2p does not dial itself)
@@ -128,6 +156,7 @@ async function createSessionDaemon(
     transport,
     hops: nodes.hops,
     ...(nodes.swarms !== undefined ? { swarms: nodes.swarms } : {}),
+    ...(resolveName !== undefined ? { resolveName } : {}),
     logger: logger.child('sessiond'),
     ...(o.coverTraffic > 0 ? { coverTrafficMs: o.coverTraffic } : {}),
   })
@@ -484,7 +513,14 @@ export class ParsNode implements Startable {
     const directory = new ServiceDirectory(serviceNodesOf(config), chain.chainId, REGISTRY_ADDRESS)
     const service = await ParsNode.createServiceNode(opts, config, peerId, host, directory, logger)
     const daemon = opts.session
-      ? await createSessionDaemon(opts, host, { hops: () => directory.hops(), swarms: () => directory.swarms }, service?.node, logger)
+      ? await createSessionDaemon(
+          opts,
+          host,
+          { hops: () => directory.hops(), swarms: () => directory.swarms },
+          service?.node,
+          logger,
+          (name) => resolveNameOnChain(chain, name),
+        )
       : undefined
     return {
       directory,
@@ -711,7 +747,15 @@ export class SessiondNode implements Startable {
         })
       }
     }
-    const daemon = await createSessionDaemon(opts, host, { hops: () => known }, undefined, logger)
+    const rpc = opts.rpc
+    const daemon = await createSessionDaemon(
+      opts,
+      host,
+      { hops: () => known },
+      undefined,
+      logger,
+      rpc === undefined ? undefined : (name) => resolveNameByRpc(rpc, name),
+    )
     return new SessiondNode(logger, host, daemon, refresh)
   }
 

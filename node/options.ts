@@ -40,6 +40,8 @@ export interface NodeOptions {
 
 /** `sessiond`: the session daemon alone, a light node of a network's service nodes. */
 export interface SessiondOptions {
+  /** a node's JSON-RPC, to resolve names (alice.pars) */
+  rpc?: string
   datadir: string
   genesisFile: string
   bootstrap: string[]
@@ -310,13 +312,18 @@ export function sessiondHelp(version: string): string {
           : f.help
     lines.push(`  --${(name + ' <value>').padEnd(32)} ${help} (default: ${def})`)
   }
+  lines.push(`  --${'rpc <url>'.padEnd(32)} a node's JSON-RPC, to resolve names like alice.pars (default: none: names are refused)`)
   lines.push(`  --${'help'.padEnd(32)} show this help`, `  --${'version'.padEnd(32)} print the version`)
   return lines.join('\n')
 }
 
 /** Parse `sessiond` arguments; undefined for --help / --version (the caller prints them). */
 export function parseSessiondArgs(argv: readonly string[]): SessiondOptions | 'help' | 'version' {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } }
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+    version: { type: 'boolean' },
+    rpc: { type: 'string' },
+  }
   for (const name of SESSIOND_FLAGS) options[name] = { type: 'string' }
   let parsed
   try {
@@ -350,5 +357,10 @@ export function parseSessiondArgs(argv: readonly string[]): SessiondOptions | 'h
     logLevel,
   }
   if (v['session-passphrase-file'] !== undefined) out.sessionPassphraseFile = expandHome(v['session-passphrase-file'] as string)
+  const rpc = v['rpc'] as string | undefined
+  if (rpc !== undefined) {
+    if (!/^https?:\/\/\S+$/.test(rpc)) throw bad('rpc', `expected an http(s) URL, got ${JSON.stringify(rpc)}`)
+    out.rpc = rpc
+  }
   return out
 }

@@ -15,6 +15,7 @@ import { ParsError } from '../common/index.js'
  * - WRONG_PASSPHRASE: the keystore did not open with this passphrase (nothing was changed)
  * - BAD_PASSPHRASE: a passphrase that cannot protect a keystore (empty, or a duress passphrase equal to it)
  * - NO_IDENTITY / IDENTITY_EXISTS: keystore file absent, or present where a new one would overwrite it
+ * - UNKNOWN_NAME: a name (alice.pars) that is not registered, or that this daemon cannot resolve
  * - UNKNOWN_SESSION: a daemon call naming a Session ID it has no conversation with
  * - UNKNOWN_CIRCUIT: an onion circuit layer a hop no longer keeps (expired or never built)
  * - UNREACHABLE: no onion path to the service nodes worked (the network is down, or too few nodes answer)
@@ -38,6 +39,7 @@ export type SessionErrorCode =
   | 'NO_IDENTITY'
   | 'IDENTITY_EXISTS'
   | 'UNKNOWN_SESSION'
+  | 'UNKNOWN_NAME'
   | 'UNREACHABLE'
   | 'UNKNOWN_CIRCUIT'
   | 'UNAUTHORIZED'

@@ -24,10 +24,14 @@ export function normalizeName(input: string): string {
   return n
 }
 
-/** True for what should be resolved as a name rather than read as a Session ID. */
+/**
+ * True for what should be resolved as a name rather than read as a Session ID: anything ending in
+ * .pars, and anything that is neither a link nor hex starting with 05 (a mistyped ID stays an ID, and
+ * is refused as one).
+ */
 export function looksLikeName(input: string): boolean {
   const s = input.trim().toLowerCase()
-  return s.endsWith(NAME_SUFFIX) || (!/^05[0-9a-f]{64}$/.test(s) && !s.startsWith('pars://'))
+  return s.endsWith(NAME_SUFFIX) || (!/^05[0-9a-f]*$/.test(s) && !s.startsWith('pars://'))
 }
 
 export function nameStatement(name: string, owner: Hex, chainId: bigint): Hex {

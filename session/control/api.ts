@@ -80,6 +80,7 @@ export function statusOf(code: SessionErrorCode): number {
       return 401
     case 'UNKNOWN_METHOD':
     case 'UNKNOWN_SESSION':
+    case 'UNKNOWN_NAME':
       return 404
     case 'NO_IDENTITY':
     case 'IDENTITY_EXISTS':

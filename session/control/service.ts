@@ -11,6 +11,7 @@ import {
 import { SessionDaemon, type DaemonComponents } from '../daemon.js'
 import { SessionError } from '../errors.js'
 import { MAX_CONTENT } from '../protocol/message.js'
+import { looksLikeName, normalizeName } from '../names.js'
 import { MAX_WAIT_MS, type ControlMethod, type ControlMethods } from './api.js'
 
 export interface SessionServiceComponents extends Omit<DaemonComponents, 'kv' | 'identity'> {
@@ -19,6 +20,8 @@ export interface SessionServiceComponents extends Omit<DaemonComponents, 'kv' | 
   passphrase?: string
   version: string
   logger: Logger
+  /** a name (normalized, without .pars) -> its Session ID at the finalized block, or undefined when free */
+  resolveName?: (name: string) => Promise<string | undefined>
   /** open the daemon's own store (default: LevelDB at DATADIR/session/store) */
   openStore?: (path: string) => Promise<KVStore>
 }
@@ -43,15 +46,6 @@ function int(p: Params, name: string, opts: { optional?: boolean; max?: number }
     throw new SessionError('BAD_PARAMS', `${name}: expected a whole number >= 0`)
   if (opts.max !== undefined && v > opts.max) throw new SessionError('BAD_PARAMS', `${name}: at most ${opts.max}`)
   return v
-}
-
-function sessionParam(p: Params, name: string): string {
-  try {
-    return parseSessionId(str(p, name)!)
-  } catch (e) {
-    if (e instanceof SessionError && e.code === 'MALFORMED') throw new SessionError('BAD_PARAMS', `${name}: ${e.message}`)
-    throw e
-  }
 }
 
 /**
@@ -106,7 +100,7 @@ export class SessionService implements Startable {
 
   private async open(identity: UnlockedIdentity): Promise<void> {
     const kv = await (this.c.openStore ?? openLevelDb)(messageStorePath(this.c.datadir))
-    const { datadir: _d, passphrase: _p, version: _v, openStore: _o, ...rest } = this.c
+    const { datadir: _d, passphrase: _p, version: _v, openStore: _o, resolveName: _r, ...rest } = this.c
     const daemon = new SessionDaemon({ ...rest, kv, identity, logger: this.c.logger })
     this.kv = kv
     this.daemon = daemon
@@ -123,6 +117,30 @@ export class SessionService implements Startable {
   private need(): SessionDaemon {
     if (this.daemon === undefined) throw new SessionError('NO_IDENTITY', 'no session identity yet: call CreateIdentity first')
     return this.daemon
+  }
+
+  /** A Session ID parameter: an ID, a pars://session/ link, or a name (alice.pars) resolved at the finalized block. */
+  private async sessionParam(p: Params, name: string): Promise<string> {
+    const value = str(p, name)!
+    if (looksLikeName(value)) {
+      let n: string
+      try {
+        n = normalizeName(value)
+      } catch (e) {
+        throw new SessionError('BAD_PARAMS', `${name}: ${(e as Error).message}`)
+      }
+      if (this.c.resolveName === undefined)
+        throw new SessionError('UNKNOWN_NAME', `${name}: this daemon has no chain to resolve ${n}.pars (sessiond: give --rpc URL)`)
+      const id = await this.c.resolveName(n)
+      if (id === undefined) throw new SessionError('UNKNOWN_NAME', `${n}.pars is not registered (or has expired)`)
+      return id
+    }
+    try {
+      return parseSessionId(value)
+    } catch (e) {
+      if (e instanceof SessionError && e.code === 'MALFORMED') throw new SessionError('BAD_PARAMS', `${name}: ${e.message}`)
+      throw e
+    }
   }
 
   /** Run one control API method with unchecked parameters. */
@@ -148,14 +166,14 @@ export class SessionService implements Startable {
       case 'GetIdentity':
         return this.need().getIdentity()
       case 'CreateSession':
-        return { session: await this.need().createSession(sessionParam(p, 'recipient')) }
+        return { session: await this.need().createSession(await this.sessionParam(p, 'recipient')) }
       case 'GetSessions':
         return { sessions: this.need().getSessions() }
       case 'CloseSession':
-        await this.need().closeSession(sessionParam(p, 'session'))
+        await this.need().closeSession(await this.sessionParam(p, 'session'))
         return { closed: true }
       case 'SendMessage': {
-        const session = sessionParam(p, 'session')
+        const session = await this.sessionParam(p, 'session')
         const text = str(p, 'text', { max: MAX_CONTENT })!
         if (text.length === 0) throw new SessionError('BAD_PARAMS', 'text: an empty message')
         if (new TextEncoder().encode(text).length > MAX_CONTENT)
@@ -166,14 +184,14 @@ export class SessionService implements Startable {
         const after = int(p, 'after', { optional: true }) ?? 0
         return {
           messages: this.need()
-            .getMessages(sessionParam(p, 'session'))
+            .getMessages(await this.sessionParam(p, 'session'))
             .filter((m) => m.seq > after),
         }
       }
       case 'WaitMessages':
         return this.wait(p)
       case 'MarkRead':
-        return { marked: await this.need().markRead(sessionParam(p, 'session')) }
+        return { marked: await this.need().markRead(await this.sessionParam(p, 'session')) }
       case 'GetStatus':
         return { identity: this.daemon !== undefined, version: this.c.version, ...(this.daemon?.getStatus() ?? {}) }
       case 'GetPeers':
@@ -185,7 +203,7 @@ export class SessionService implements Startable {
   private async wait(p: Params): Promise<ControlMethods['WaitMessages']['result']> {
     const after = int(p, 'after')!
     const timeoutMs = int(p, 'timeoutMs', { optional: true, max: MAX_WAIT_MS }) ?? 30_000
-    const session = p['session'] === undefined ? undefined : sessionParam(p, 'session')
+    const session = p['session'] === undefined ? undefined : await this.sessionParam(p, 'session')
     const d = this.need()
     const pending = (): ControlMethods['WaitMessages']['result'] => {
       const events = d.messagesSince(after).filter((e) => session === undefined || e.session === session)

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ParsSession, readControlFile, type ConversationMessage, type MessageEvent } from '../../session/index.js'
 import { freePort, freeTestnetBase, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 import { startSessiond, type RunningDaemon } from './helpers/sessiond.js'
+import { devAccount } from './helpers/rpc.js'
 
 const N = 5
 const PARSD = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsd.js')
@@ -121,6 +122,30 @@ describe('Alice (parsd --session) and Bob (sessiond) on 5 service nodes', () => 
     expect((await parsctl('peers', '--datadir', bobDir)).trim().split('\n')).toHaveLength(N)
   })
 
+  it('Bob registers bob.pars; Alice’s daemon resolves it at the finalized block; a daemon without a chain says it cannot', async () => {
+    writeFileSync(join(dir, 'payer.key'), Buffer.from(devAccount(2).getHdKey().privateKey!).toString('hex') + '\n')
+    const reg = await parsctl(
+      'name',
+      'register',
+      'bob.pars',
+      '--datadir',
+      bobDir,
+      '--passphrase-file',
+      join(dir, 'bob.pass'),
+      '--from-key',
+      join(dir, 'payer.key'),
+      '--rpc',
+      nodes[0]!.url,
+    )
+    expect(reg).toContain('registered bob.pars')
+    // registered in a block the network has finalized: every node's daemon can resolve it now
+    expect(await alice.createSession('bob.pars')).toBe(bobId)
+    expect((await parsctl('name', 'resolve', 'bob', '--rpc', nodes[3]!.url)).trim().split('\n').at(-1)).toBe(bobId)
+    await expect(alice.createSession('nobody.pars')).rejects.toMatchObject({ code: 'UNKNOWN_NAME' })
+    // Bob's sessiond was started without --rpc: it has no chain to ask
+    await expect(bob.createSession('alice.pars')).rejects.toMatchObject({ code: 'UNKNOWN_NAME' })
+  })
+
   it('Bob offline: Alice writes twice and a swarm member dies; Bob back online gets both, in order', async () => {
     const seen = Math.max(...(await bob.getMessages(aliceId)).map((m) => m.seq))
     await bobDaemon.stop()
@@ -222,7 +247,7 @@ describe('Alice (parsd --session) and Bob (sessiond) on 5 service nodes', () => 
     })
     expect(rebound).toBe(401)
     expect(await call('DropTables', '{}')).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_METHOD' } } })
-    expect(await call('SendMessage', '{"session":"05zz","text":"x"}')).toMatchObject({
+    expect(await call('SendMessage', '{"session":"not an id!","text":"x"}')).toMatchObject({
       status: 400,
       body: { error: { code: 'BAD_PARAMS' } },
     })

@@ -19,5 +19,8 @@ describe('Session names', () => {
     expect(looksLikeName('alice')).toBe(true)
     expect(looksLikeName('05' + 'ab'.repeat(32))).toBe(false)
     expect(looksLikeName('pars://session/05' + 'ab'.repeat(32))).toBe(false)
+    expect(looksLikeName('05abz')).toBe(true)
+    expect(looksLikeName('05ab')).toBe(false) // a mistyped ID is refused as an ID
+    expect(looksLikeName('05ab.pars')).toBe(true)
   })
 })
