@@ -119,7 +119,12 @@ const enc = new TextEncoder()
 const dec = new TextDecoder()
 const K = {
   session: (peer: string) => enc.encode(`s:${peer}`),
-  conversation: (peer: string) => enc.encode(`c:${peer}`),
+  /** a conversation exists (empty value); its messages are under message(peer, seq), one key each */
+  conversation: (peer: string) => enc.encode(`p:${peer}`),
+  message: (peer: string, seq: number) => enc.encode(`m:${peer}:${String(seq).padStart(12, '0')}`),
+  messages: (peer: string) => ({ gte: enc.encode(`m:${peer}:`), lt: enc.encode(`m:${peer};`) }),
+  /** before one key per message: a whole conversation as one value (read once, then rewritten) */
+  legacyConversation: (peer: string) => enc.encode(`c:${peer}`),
   cursor: enc.encode('cursor'),
   syncCursor: enc.encode('synccursor'),
   guards: enc.encode('guards'),
@@ -225,21 +230,36 @@ export class SessionDaemon {
 
   /** Load what the KV store kept, publish the bundle, start polling. */
   async start(): Promise<void> {
+    const legacy: [string, ConversationMessage[]][] = []
     for await (const [k, v] of this.c.kv.iterator()) {
       const key = dec.decode(k)
       if (key.startsWith('s:')) this.sessions.set(key.slice(2), this.restoreSessions(v))
-      else if (key.startsWith('c:')) {
-        const msgs = JSON.parse(dec.decode(v)) as ConversationMessage[]
-        this.conversations.set(key.slice(2), msgs)
-        for (const m of msgs) {
-          this.knownIds.add(m.id)
-          this.seq = Math.max(this.seq, m.seq)
-        }
-      } else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
+      else if (key.startsWith('p:')) {
+        if (!this.conversations.has(key.slice(2))) this.conversations.set(key.slice(2), [])
+      } else if (key.startsWith('m:')) {
+        const m = JSON.parse(dec.decode(v)) as ConversationMessage
+        const peer = key.slice(2, key.lastIndexOf(':'))
+        const conv = this.conversations.get(peer) ?? []
+        conv.push(m)
+        this.conversations.set(peer, conv)
+        this.knownIds.add(m.id)
+        this.seq = Math.max(this.seq, m.seq)
+      } else if (key.startsWith('c:')) legacy.push([key.slice(2), JSON.parse(dec.decode(v)) as ConversationMessage[]])
+      else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
       else if (key === 'cursor') this.cursor = dec.decode(v)
       else if (key === 'synccursor') this.syncCursor = dec.decode(v)
       else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
+    for (const [peer, msgs] of legacy) {
+      this.conversations.set(peer, msgs)
+      for (const m of msgs) {
+        this.knownIds.add(m.id)
+        this.seq = Math.max(this.seq, m.seq)
+      }
+      await this.persist(peer, msgs, [{ type: 'del', key: K.legacyConversation(peer) }])
+    }
+    // keys sort by sequence within a conversation; keep memory in that order too
+    for (const msgs of this.conversations.values()) msgs.sort((a, b) => a.seq - b.seq)
     try {
       await this.publishBundle()
     } catch (e) {
@@ -489,10 +509,12 @@ export class SessionDaemon {
     this.bundlePublished = true
   }
 
-  private async persist(peer: string, extra: KVBatchOp[] = []): Promise<void> {
+  /** Keep a conversation's session state and the given (new or changed) messages, one key each. */
+  private async persist(peer: string, messages: readonly ConversationMessage[] = [], extra: KVBatchOp[] = []): Promise<void> {
     const s = this.sessions.get(peer)
     const ops: KVBatchOp[] = [
-      { type: 'put', key: K.conversation(peer), value: enc.encode(JSON.stringify(this.conversations.get(peer) ?? [])) },
+      { type: 'put', key: K.conversation(peer), value: new Uint8Array(0) },
+      ...messages.map((m): KVBatchOp => ({ type: 'put', key: K.message(peer, m.seq), value: enc.encode(JSON.stringify(m)) })),
       ...extra,
     ]
     if (s !== undefined) ops.push({ type: 'put', key: K.session(peer), value: encodeSessions(s) })
@@ -512,7 +534,7 @@ export class SessionDaemon {
       this.unsynced.set(m.id, record)
       extra.push({ type: 'put', key: K.unsynced(m.id), value: enc.encode(JSON.stringify(record)) })
     }
-    await this.persist(peer, extra)
+    await this.persist(peer, [message], extra)
     for (const l of this.listeners) l({ session: peer, message })
     if (sync && this.syncTimer === undefined) {
       // gathered for a moment: one owner signature (~7 ms) and one store then carry every record of it
@@ -573,10 +595,12 @@ export class SessionDaemon {
     this.sessions.delete(peer)
     for (const m of this.conversations.get(peer) ?? []) this.knownIds.delete(m.id)
     this.conversations.delete(peer)
-    await this.c.kv.batch([
+    const ops: KVBatchOp[] = [
       { type: 'del', key: K.session(peer) },
       { type: 'del', key: K.conversation(peer) },
-    ])
+    ]
+    for await (const k of this.c.kv.keys(K.messages(peer))) ops.push({ type: 'del', key: Uint8Array.from(k) })
+    await this.c.kv.batch(ops)
   }
 
   /** Encrypt and store a message in the peer's swarm (a session is made first when there is none, e.g. on a second device). */
@@ -604,14 +628,14 @@ export class SessionDaemon {
 
   async markRead(peerInput: string): Promise<number> {
     const peer = this.known(peerInput)
-    let n = 0
+    const changed: ConversationMessage[] = []
     for (const m of this.conversations.get(peer) ?? [])
       if (!m.read) {
         m.read = true
-        n++
+        changed.push(m)
       }
-    await this.persist(peer)
-    return n
+    await this.persist(peer, changed)
+    return changed.length
   }
 
   getStatus(): DaemonStatus {

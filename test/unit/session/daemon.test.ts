@@ -266,4 +266,42 @@ describe('the session daemon', () => {
     expect(texts(b, carol.sessionId)).toEqual(['in:from carol, to the new prekey'])
     for (const d of [a, b, c]) await d.stop()
   })
+
+  it('keeps each message under its own key: a restart has them all, close deletes them, an old one-value conversation is migrated', async () => {
+    const net = await network(7)
+    const kv = await openMemoryDb()
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    const b = await daemon(net, unlocked(bob, PHRASE_B), kv)
+    await a.createSession(bob.sessionId)
+    for (const t of ['one', 'two']) await a.sendMessage(bob.sessionId, t)
+    await b.poll()
+    await b.markRead(alice.sessionId)
+    await b.stop()
+    const keys = async () => {
+      const out: string[] = []
+      for await (const k of kv.keys()) out.push(new TextDecoder().decode(k))
+      return out
+    }
+    expect((await keys()).filter((k) => k.startsWith('m:'))).toHaveLength(2)
+    const b2 = await daemon(net, unlocked(bob, PHRASE_B), kv)
+    expect(b2.getMessages(alice.sessionId).map((m) => [m.text, m.read])).toEqual([
+      ['one', true],
+      ['two', true],
+    ])
+    await b2.closeSession(alice.sessionId)
+    expect((await keys()).filter((k) => k.includes(alice.sessionId))).toEqual([])
+    await b2.stop()
+    // a store written before one key per message: read, then rewritten
+    const old = await openMemoryDb()
+    const legacy = [{ id: 'aa', seq: 1, direction: 'in', text: 'from before', timestamp: 1, read: false }]
+    await old.put(new TextEncoder().encode(`c:${alice.sessionId}`), new TextEncoder().encode(JSON.stringify(legacy)))
+    const b3 = await daemon(net, unlocked(bob, PHRASE_B), old)
+    expect(b3.getMessages(alice.sessionId).map((m) => m.text)).toEqual(['from before'])
+    const migrated: string[] = []
+    for await (const k of old.keys()) migrated.push(new TextDecoder().decode(k))
+    expect(migrated.some((k) => k.startsWith('c:'))).toBe(false)
+    expect(migrated.filter((k) => k.startsWith('m:'))).toHaveLength(1)
+    await a.stop()
+    await b3.stop()
+  })
 })
