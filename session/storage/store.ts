@@ -127,6 +127,8 @@ function checkNamespace(ns: number): void {
 
 export class MessageStore {
   private seq = 0n
+  /** inbox record counts by inbox prefix (hex), as last written */
+  private readonly counts = new Lru<string, number>(65_536)
   /** owner signatures that verified (by digest of key, statement and signature) */
   private readonly verified = new Lru<string, true>(4096)
   private ready: Promise<void> | undefined
@@ -173,21 +175,34 @@ export class MessageStore {
     this.verified.set(digest, true)
   }
 
+  /** An inbox's record count: remembered after the first read (every write passes through commit). */
   private async count(inbox: Uint8Array): Promise<number> {
+    const hex = bytesToHex(inbox)
+    const known = this.counts.get(hex)
+    if (known !== undefined) return known
     const v = await this.kv.get(concat(Uint8Array.of(COUNT), inbox.subarray(1)))
-    return v === undefined ? 0 : new DataView(v.buffer, v.byteOffset, 4).getUint32(0)
+    const n = v === undefined ? 0 : new DataView(v.buffer, v.byteOffset, 4).getUint32(0)
+    this.counts.set(hex, n)
+    return n
   }
 
-  /** Batch ops that move inbox counts by `deltas` (inbox prefix hex -> change). */
-  private async countOps(deltas: Map<string, number>): Promise<KVBatchOp[]> {
-    const ops: KVBatchOp[] = []
+  /** Write `ops` with the inbox counts moved by `deltas` (inbox prefix hex -> change), in one batch. */
+  private async commit(ops: KVBatchOp[], deltas: Map<string, number>): Promise<void> {
+    const next = new Map<string, number>()
     for (const [hex, d] of deltas) {
       const inbox = hexBytes(hex)
       const n = Math.max(0, (await this.count(inbox)) + d)
+      next.set(hex, n)
       const key = concat(Uint8Array.of(COUNT), inbox.subarray(1))
       ops.push(n === 0 ? { type: 'del', key } : { type: 'put', key, value: new Writer().u32(n).finish() })
     }
-    return ops
+    try {
+      await this.kv.batch(ops)
+    } catch (e) {
+      for (const hex of next.keys()) this.counts.delete(hex)
+      throw e
+    }
+    for (const [hex, n] of next) this.counts.set(hex, n)
   }
 
   private inboxPrefix(recipient: string, namespace: number): Uint8Array {
@@ -291,8 +306,7 @@ export class MessageStore {
           delta = 0
         }
       }
-      ops.push(...(await this.countOps(new Map([[bytesToHex(prefix), delta]]))))
-      await this.kv.batch(ops)
+      await this.commit(ops, new Map([[bytesToHex(prefix), delta]]))
       return { hash, stored: true }
     })
   }
@@ -368,7 +382,7 @@ export class MessageStore {
         ops.push(...(await this.removeOps(loc)))
         n++
       }
-      if (n > 0) await this.kv.batch([...ops, ...(await this.countOps(new Map([[bytesToHex(prefix), -n]])))])
+      if (n > 0) await this.commit(ops, new Map([[bytesToHex(prefix), -n]]))
       return n
     })
   }
@@ -392,7 +406,7 @@ export class MessageStore {
           n++
         }
       }
-      if (ops.length > 0) await this.kv.batch([...ops, ...(await this.countOps(deltas))])
+      if (ops.length > 0) await this.commit(ops, deltas)
       return n
     })
   }
