@@ -42,6 +42,10 @@ Session messaging (through the session daemon of --datadir: parsd --session, or 
   parsctl session close --session ID        delete a conversation and its keys from this device
   parsctl session status                    the daemon: Session ID, sessions, service nodes, last poll
   parsctl session peers                     as parsctl peers
+  parsctl session trigger --to ADDR --function "increment()" [--args JSON] --from-key FILE [--wait]
+                                            sign an action for a SessionTrigger contract with the identity
+                                            of --datadir and submit it from the account of FILE (a relay
+                                            through the network comes later); --wait: hash and status last
 
 Names (the Session Name Service: alice.pars names a Session ID; 1 PARS a year, burned):
   parsctl name register NAME --from-key FILE [--datadir DIR] [--passphrase-file F] [--rpc URL]
@@ -96,6 +100,7 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   'session messages': ['datadir', 'session', 'follow', 'rpc'],
   'session list': ['datadir'],
   'session close': ['datadir', 'session', 'rpc'],
+  'session trigger': ['datadir', 'rpc', 'passphrase-file', 'from-key', 'to', 'function', 'args', 'wait', 'expiry'],
   'name register': ['rpc', 'datadir', 'passphrase-file', 'from-key'],
   'name resolve': ['rpc'],
   'name renew': ['rpc', 'from-key'],
@@ -156,6 +161,10 @@ async function main(): Promise<void> {
         'from-key': { type: 'string' },
         stake: { type: 'string' },
         to: { type: 'string' },
+        function: { type: 'string' },
+        args: { type: 'string' },
+        wait: { type: 'boolean' },
+        expiry: { type: 'string' },
         help: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -182,7 +191,7 @@ async function main(): Promise<void> {
   if (allowed === undefined) {
     if (positionals[0] === 'session') {
       throw new CliError(
-        `unknown command ${JSON.stringify(command)}: parsctl session create|send|messages|list|close|status|peers, or parsctl session identity create|show|export-phrase|restore (see parsctl --help)`,
+        `unknown command ${JSON.stringify(command)}: parsctl session create|send|messages|list|close|status|peers|trigger, or parsctl session identity create|show|export-phrase|restore (see parsctl --help)`,
       )
     }
     throw new CliError(`unknown command ${JSON.stringify(command)} (see parsctl --help)`)
@@ -203,6 +212,21 @@ async function main(): Promise<void> {
       ...(values['passphrase-file'] !== undefined ? { passphraseFile: values['passphrase-file'] } : {}),
       ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
       ...(values.to !== undefined ? { to: values.to } : {}),
+    })
+    return
+  }
+  if (command === 'session trigger') {
+    const { runTrigger } = await import('./triggerCli.js')
+    await runTrigger({
+      rpc: rpcUrl,
+      datadir: sessionFlags(values).datadir,
+      ...(values['passphrase-file'] !== undefined ? { passphraseFile: values['passphrase-file'] } : {}),
+      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
+      ...(values.to !== undefined ? { to: values.to } : {}),
+      ...(values.function !== undefined ? { function: values.function } : {}),
+      ...(values.args !== undefined ? { args: values.args } : {}),
+      ...(values.wait === true ? { wait: true } : {}),
+      ...(values.expiry !== undefined ? { expiry: values.expiry } : {}),
     })
     return
   }

@@ -1,7 +1,8 @@
 // A developer deploys contracts with Hardhat (`--network pars`) and uses them with viem, against a real
 // `parsd --dev` process (or anvil with PARS_E2E_NODE=anvil, see helpers/node.ts).
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
@@ -327,9 +328,9 @@ describe('SessionTrigger: a contract acted on by a signed Session message (Sessi
   let publicClient: PublicClient
   let wallet: ReturnType<typeof createWalletClient>
   const relay = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 3 })
-  const alice = identityFromPhrase(
-    'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art',
-  )
+  const ALICE_PHRASE =
+    'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art'
+  const alice = identityFromPhrase(ALICE_PHRASE)
   const mallory = identityFromPhrase(
     'legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title',
   )
@@ -399,7 +400,65 @@ describe('SessionTrigger: a contract acted on by a signed Session message (Sessi
     expect(await refusal(signed)).toBe('BadNonce')
   })
 
+  it('parsctl session trigger signs with the datadir identity and submits; a refused action costs nothing and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pars-e2e-trigger-'))
+    try {
+      writeFileSync(join(dir, 'pass'), 'pw\n')
+      writeFileSync(join(dir, 'phrase'), ALICE_PHRASE + '\n')
+      writeFileSync(join(dir, 'key'), Buffer.from(relay.getHdKey().privateKey!).toString('hex') + '\n')
+      const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
+      const ctl = (...args: string[]) =>
+        run(process.execPath, [PARSCTL, ...args, '--datadir', join(dir, 'alice')], { cwd: REPO_ROOT }).then(
+          (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+          (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+        )
+      expect(
+        (await ctl('session', 'identity', 'restore', '--phrase-file', join(dir, 'phrase'), '--passphrase-file', join(dir, 'pass'))).code,
+      ).toBe(0)
+      const before = (await publicClient.readContract({ address: counter, abi, functionName: 'number' })) as bigint
+      const ok = await ctl(
+        'session',
+        'trigger',
+        '--to',
+        counter,
+        '--function',
+        'increment()',
+        '--from-key',
+        join(dir, 'key'),
+        '--passphrase-file',
+        join(dir, 'pass'),
+        '--wait',
+        '--rpc',
+        node!.url,
+      )
+      expect(ok.err).toBe('')
+      expect(ok.out.trim().split('\n').at(-1)).toMatch(/^0x[0-9a-f]{64} success$/)
+      expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(before + 1n)
+      const refused = await ctl(
+        'session',
+        'trigger',
+        '--to',
+        counter,
+        '--function',
+        'number()',
+        '--from-key',
+        join(dir, 'key'),
+        '--passphrase-file',
+        join(dir, 'pass'),
+        '--wait',
+        '--rpc',
+        node!.url,
+      )
+      expect(refused.code).toBe(1)
+      expect(refused.err).toMatch(/refused: NotAllowed/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('forged, wrong-key, expired, wrong-chain, wrong-contract and unauthorized actions are refused by name', async () => {
+    const numberBefore = await publicClient.readContract({ address: counter, abi, functionName: 'number' })
+    const nonceBefore = await nonceOf(alice.sessionId)
     const good = signTriggerAction(alice, await action())
     // a flipped bit in the signature
     const sig = Buffer.from(good.mldsaSignature.slice(2), 'hex')
@@ -432,7 +491,7 @@ describe('SessionTrigger: a contract acted on by a signed Session message (Sessi
       )
     expect(revertOf(direct)?.data?.errorName).toBe('OnlyFromSession')
     // none of it moved the counter or the nonce
-    expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(1n)
-    expect(await nonceOf(alice.sessionId)).toBe(1n)
+    expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(numberBefore)
+    expect(await nonceOf(alice.sessionId)).toBe(nonceBefore)
   })
 })
