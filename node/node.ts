@@ -16,9 +16,10 @@ import {
   type ConsensusConfig,
   type NetBlock,
 } from '../consensus/index.js'
-import { call, Chain, NameRegistry, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
+import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
 import { followRegistry, REGISTRY_ADDRESS } from './serviceRegistry.js'
+import { resolveNameByRpc, resolveNameOnChain } from './nameRegistry.js'
 import {
   ControlServer,
   MessageStore,
@@ -48,7 +49,7 @@ import {
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
 import type { NodeOptions, SessiondOptions } from './options.js'
 import { VERSION } from './version.js'
-import { createPublicClient, decodeFunctionResult, encodeFunctionData, getAddress, http, type Hex } from 'viem'
+import { getAddress } from 'viem'
 
 export type NodeErrorType =
   | { code: 'DATADIR_UNUSABLE'; path: string }
@@ -86,33 +87,6 @@ interface Network {
 interface SessionDaemonParts {
   service: SessionService
   server: ControlServer
-}
-
-/** A name's Session ID in the NameRegistry at the finalized block of this node's chain (undefined: free). */
-async function resolveNameOnChain(chain: Chain, name: string): Promise<string | undefined> {
-  const data = encodeFunctionData({ abi: NameRegistry.abi, functionName: 'resolve', args: [name] })
-  const out = await call(chain, chain.finalized, { to: fromHex(NameRegistry.address), data: fromHex(data) }, undefined, {
-    gasCap: 10_000_000n,
-  })
-  const [id] = decodeFunctionResult({ abi: NameRegistry.abi, functionName: 'resolve', data: toHex(out) as Hex }) as readonly [
-    Hex,
-    Hex,
-    bigint,
-  ]
-  return BigInt(id) === 0n ? undefined : `05${id.slice(2)}`
-}
-
-/** The same through a node's JSON-RPC (sessiond keeps no chain). */
-async function resolveNameByRpc(rpc: string, name: string): Promise<string | undefined> {
-  const client = createPublicClient({ transport: http(rpc, { timeout: 15_000, retryCount: 0 }) })
-  const [id] = (await client.readContract({
-    address: NameRegistry.address,
-    abi: NameRegistry.abi,
-    functionName: 'resolve',
-    args: [name],
-    blockTag: 'finalized',
-  })) as readonly [Hex, Hex, bigint]
-  return BigInt(id) === 0n ? undefined : `05${id.slice(2)}`
 }
 
 /** The service nodes of a network: its validators that list an onion key (see genesisConsensus.ts). */

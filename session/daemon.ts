@@ -478,10 +478,15 @@ export class SessionDaemon {
   }
 
   /** A store down both lanes: it holds when either member keeps it (the same record: one hash, kept once). */
-  private async storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
+  private storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
+    return this.bothLanes(recipient, (send) => send(q))
+  }
+
+  /** An exchange down both lanes: the first answer that stored, else the first lane's answer (or failure). */
+  private async bothLanes(recipient: string, exchange: (send: OnionSend) => Promise<ServiceResponse>): Promise<ServiceResponse> {
     // one after the other: the second lane then knows where the first one ends, and ends elsewhere
-    const a = await settled(this.toSwarm(recipient, q, 0))
-    const b = await settled(this.toSwarm(recipient, q, 1))
+    const a = await settled(this.toSwarmVia(recipient, 0, exchange))
+    const b = await settled(this.toSwarmVia(recipient, 1, exchange))
     const ok = [a, b].find((r) => r.status === 'fulfilled' && r.value.type === 'stored')
     if (ok !== undefined) return (ok as PromiseFulfilledResult<ServiceResponse>).value
     if (a.status === 'fulfilled') return a.value
@@ -493,19 +498,14 @@ export class SessionDaemon {
     // the newest prekey goes in the bundle; the older ones still open handshakes already on their way
     const prekey = [...this.prekeys].sort((a, b) => b.expiresAt - a.expiresAt)[0]
     if (prekey === undefined) return
-    // down both lanes, like every store (a member that drops it cannot hide the bundle)
-    const publish = (lane: number) => this.toSwarmVia(this.me.sessionId, lane, (send) => publishBundle(send, this.me, prekey, this.now()))
-    const x = await settled(publish(0))
-    const y = await settled(publish(1))
-    const done = [x, y].find((o) => o.status === 'fulfilled' && o.value.type === 'stored')
-    if (done === undefined) {
-      if (x.status === 'rejected') throw x.reason
-      const r = x.value
+    // down both lanes, like every store (a member that drops it cannot hide the bundle); one record, one hash
+    const now = this.now()
+    const r = await this.bothLanes(this.me.sessionId, (send) => publishBundle(send, this.me, prekey, now))
+    if (r.type !== 'stored')
       throw new SessionError(
         r.type === 'error' ? r.code : 'MALFORMED',
         `publishing the key bundle: ${r.type === 'error' ? r.message : r.type}`,
       )
-    }
     this.bundlePublished = true
   }
 

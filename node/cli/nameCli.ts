@@ -1,13 +1,13 @@
 // `parsctl name register|resolve|renew|transfer|release`: the Session Name Service (the NameRegistry
 // system contract). register signs the consent with the datadir's Session identity and pays the fee
 // from --from-key; resolve reads the finalized state.
-import { createPublicClient, createWalletClient, http, parseEther, type Hex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { parseEther, type Hex } from 'viem'
 import { NameRegistry } from '../../evm/index.js'
 import { normalizeName, sessionIdBody, SessionError, signNameProof } from '../../session/index.js'
+import { resolveNameByRpc } from '../nameRegistry.js'
+import { connectRpc, fromKeyAccount } from './chainClient.js'
 import { contractFailure } from './contractError.js'
 import { CliError } from './cliError.js'
-import { readSmallFile } from './secrets.js'
 import { unlock } from './sessionIdentity.js'
 
 export type NameCommand = 'register' | 'resolve' | 'renew' | 'transfer' | 'release'
@@ -32,29 +32,14 @@ function name(arg: string | undefined): string {
 /** The Session ID a name resolves to at the finalized block (what parsctl does for every name.pars argument). */
 export async function resolveName(rpc: string, input: string): Promise<string> {
   const n = name(input)
-  const client = createPublicClient({ transport: http(rpc, { timeout: 30_000, retryCount: 0 }) })
-  let r: readonly [Hex, Hex, bigint]
+  let id: string | undefined
   try {
-    r = (await client.readContract({
-      address: NameRegistry.address,
-      abi: NameRegistry.abi,
-      functionName: 'resolve',
-      args: [n],
-      blockTag: 'finalized',
-    })) as readonly [Hex, Hex, bigint]
+    id = await resolveNameByRpc(rpc, n)
   } catch {
     throw new CliError(`cannot resolve ${n}.pars: no node answered at ${rpc} (give --rpc URL)`)
   }
-  if (BigInt(r[0]) === 0n) throw new CliError(`${n}.pars is not registered (or has expired)`)
-  return `05${r[0].slice(2)}`
-}
-
-async function account(flags: NameFlags) {
-  if (flags.fromKey === undefined)
-    throw new CliError('--from-key FILE is needed: the account that pays and owns (a 0x private key in the file)')
-  const text = (await readSmallFile(flags.fromKey, '--from-key')).trim()
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new CliError(`--from-key ${flags.fromKey}: expected a 32-byte hex private key`)
-  return privateKeyToAccount((text.startsWith('0x') ? text : `0x${text}`) as Hex)
+  if (id === undefined) throw new CliError(`${n}.pars is not registered (or has expired)`)
+  return id
 }
 
 export async function runNameCommand(cmd: NameCommand, arg: string | undefined, flags: NameFlags): Promise<void> {
@@ -65,22 +50,9 @@ export async function runNameCommand(cmd: NameCommand, arg: string | undefined, 
     return
   }
   const n = name(arg)
-  const transport = http(flags.rpc, { timeout: 30_000, retryCount: 0 })
-  const client = createPublicClient({ transport })
-  let chainId: number
-  try {
-    chainId = await client.getChainId()
-  } catch {
-    throw new CliError(`cannot reach ${flags.rpc}: is parsd running?`)
-  }
-  const chain = {
-    id: chainId,
-    name: 'pars',
-    nativeCurrency: { name: 'PARS', symbol: 'PARS', decimals: 18 },
-    rpcUrls: { default: { http: [flags.rpc] } },
-  } as const
-  const from = await account(flags)
-  const wallet = createWalletClient({ account: from, chain, transport })
+  const { client, chainId, wallet: walletFor } = await connectRpc(flags.rpc)
+  const from = await fromKeyAccount(flags.fromKey, 'the account that pays and owns')
+  const wallet = walletFor(from)
   const fee = parseEther('1')
   let hash: Hex
   try {

@@ -8,6 +8,11 @@ import type { ServiceCommand } from './serviceNodeCli.js'
 import type { NameCommand } from './nameCli.js'
 import { parseNodeArgs } from '../options.js'
 
+/** The fields that are set (the flag interfaces have optional fields, which may not hold undefined). */
+function present<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
+}
+
 /** The datadir as parsd resolves it (default ~/.pars, ~ expanded) and the session flags. */
 function sessionFlags(values: Record<string, string | boolean | undefined>): SessionClientFlags {
   const d = values['datadir']
@@ -203,30 +208,30 @@ async function main(): Promise<void> {
   if (positionals.length > words + (positionals[0] === 'name' ? 1 : 0) && !['block', 'balance', 'tx'].includes(command)) {
     throw new CliError(`unexpected argument ${JSON.stringify(positionals[words])} (see parsctl --help)`)
   }
-  const rpcUrl = values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545'
+  const url = values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545'
   if (positionals[0] === 'name') {
     const { runNameCommand } = await import('./nameCli.js')
     await runNameCommand(positionals[1] as NameCommand, positionals[2], {
-      rpc: rpcUrl,
+      rpc: url,
       datadir: sessionFlags(values).datadir,
-      ...(values['passphrase-file'] !== undefined ? { passphraseFile: values['passphrase-file'] } : {}),
-      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
-      ...(values.to !== undefined ? { to: values.to } : {}),
+      ...present({ passphraseFile: values['passphrase-file'], fromKey: values['from-key'], to: values.to }),
     })
     return
   }
   if (command === 'session trigger') {
     const { runTrigger } = await import('./triggerCli.js')
     await runTrigger({
-      rpc: rpcUrl,
+      rpc: url,
       datadir: sessionFlags(values).datadir,
-      ...(values['passphrase-file'] !== undefined ? { passphraseFile: values['passphrase-file'] } : {}),
-      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
-      ...(values.to !== undefined ? { to: values.to } : {}),
-      ...(values.function !== undefined ? { function: values.function } : {}),
-      ...(values.args !== undefined ? { args: values.args } : {}),
-      ...(values.wait === true ? { wait: true } : {}),
-      ...(values.expiry !== undefined ? { expiry: values.expiry } : {}),
+      ...present({
+        passphraseFile: values['passphrase-file'],
+        fromKey: values['from-key'],
+        to: values.to,
+        function: values.function,
+        args: values.args,
+        wait: values.wait,
+        expiry: values.expiry,
+      }),
     })
     return
   }
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
       const v = flags[k]
       if (v !== undefined && looksLikeName(v)) {
         const { resolveName } = await import('./nameCli.js')
-        flags[k] = await resolveName(rpcUrl, v)
+        flags[k] = await resolveName(url, v)
       }
     }
     await runSessionCommand(positionals[1] as SessionClientCommand, flags)
@@ -248,10 +253,9 @@ async function main(): Promise<void> {
   if (positionals[0] === 'service') {
     const { runServiceCommand } = await import('./serviceNodeCli.js')
     await runServiceCommand(positionals[1] as ServiceCommand, {
-      rpc: values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545',
+      rpc: url,
       datadir: sessionFlags(values).datadir,
-      ...(values['from-key'] !== undefined ? { fromKey: values['from-key'] } : {}),
-      ...(values.stake !== undefined ? { stake: values.stake } : {}),
+      ...present({ fromKey: values['from-key'], stake: values.stake }),
     })
     return
   }
@@ -272,7 +276,6 @@ async function main(): Promise<void> {
     await runIdentityCommand(positionals[2] as IdentityCommand, flags)
     return
   }
-  const url = values.rpc ?? process.env['PARS_RPC'] ?? 'http://127.0.0.1:8545'
   const [cmd, arg] = positionals
   switch (cmd) {
     case 'status': {

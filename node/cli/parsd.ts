@@ -1,15 +1,12 @@
 #!/usr/bin/env node
-import { ParsError, createLogger, errorMessage, isParsError, type Logger } from '../../common/index.js'
+import { ParsError, createLogger, errorMessage, type Logger } from '../../common/index.js'
 import type { Chain } from '../../evm/index.js'
 import { helpText, parseNodeArgs, type ParsedCommand } from '../options.js'
 import { VERSION } from '../version.js'
+import { exitWithError, runUntilSignal } from './process.js'
 
-/** One clear line on stderr and a non-zero exit: what operators see when something is wrong. */
 function die(e: unknown): never {
-  const msg = isParsError(e) ? e.message : `unexpected error: ${errorMessage(e)}`
-  process.stderr.write(`parsd: ${msg}\n`)
-  if (!isParsError(e) && process.env['PARS_DEBUG'] !== undefined && e instanceof Error) process.stderr.write(`${e.stack}\n`)
-  process.exit(1)
+  return exitWithError('parsd', e)
 }
 
 // The node's modules (EthereumJS, fastify, ...) load only for commands that need them, so --help
@@ -18,27 +15,7 @@ const loadNode = () => import('../node.js')
 
 async function run(cmd: ParsedCommand, logger: Logger): Promise<void> {
   const { ParsNode } = await loadNode()
-  const node = await ParsNode.create(cmd.options, logger)
-  let stopping: Promise<void> | undefined
-  const shutdown = (signal: string): void => {
-    if (stopping !== undefined) return
-    logger.info('shutting down', { signal })
-    stopping = node.stop().then(
-      () => process.exit(0),
-      (e) => {
-        logger.error('shutdown failed', { error: errorMessage(e) })
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  try {
-    await node.start()
-  } catch (e) {
-    await node.stop().catch(() => {})
-    throw e
-  }
+  await runUntilSignal(await ParsNode.create(cmd.options, logger), logger)
 }
 
 async function withChain<T>(cmd: ParsedCommand, logger: Logger, fn: (chain: Chain) => Promise<T>): Promise<T> {

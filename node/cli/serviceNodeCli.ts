@@ -5,17 +5,16 @@ import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createPublicClient, createWalletClient, http, parseEther, type Hex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { parseEther, type Hex } from 'viem'
 import { fromHex, toHex } from '../../common/index.js'
 import { ServiceNodeRegistry } from '../../evm/index.js'
 import { onionKeyPair, registrationStatement, verifyRegistration } from '../../session/index.js'
 import { ONION_KEY_FILE } from '../node.js'
 import { loadNodeKey } from '../p2p/host.js'
 import { REGISTRY_ADDRESS, registryEvent } from '../serviceRegistry.js'
+import { connectRpc, fromKeyAccount } from './chainClient.js'
 import { contractFailure } from './contractError.js'
 import { CliError, fileProblem } from './cliError.js'
-import { readSmallFile } from './secrets.js'
 
 export type ServiceCommand = 'register' | 'deregister' | 'list'
 
@@ -24,13 +23,6 @@ export interface ServiceFlags {
   datadir: string
   fromKey?: string
   stake?: string
-}
-
-async function fromAccount(flags: ServiceFlags) {
-  if (flags.fromKey === undefined) throw new CliError('--from-key FILE is needed: the account that stakes (a 0x private key in the file)')
-  const text = (await readSmallFile(flags.fromKey, '--from-key')).trim()
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new CliError(`--from-key ${flags.fromKey}: expected a 32-byte hex private key`)
-  return privateKeyToAccount((text.startsWith('0x') ? text : `0x${text}`) as Hex)
 }
 
 /** The datadir's onion key seed, made (mode 0600) when there is none; `made` tells which. */
@@ -47,20 +39,7 @@ async function onionSeed(datadir: string): Promise<{ seed: Uint8Array; made: boo
 }
 
 export async function runServiceCommand(cmd: ServiceCommand, flags: ServiceFlags): Promise<void> {
-  const transport = http(flags.rpc, { timeout: 30_000, retryCount: 0 })
-  const client = createPublicClient({ transport })
-  let chainId: number
-  try {
-    chainId = await client.getChainId()
-  } catch {
-    throw new CliError(`cannot reach ${flags.rpc}: is parsd running?`)
-  }
-  const chain = {
-    id: chainId,
-    name: 'pars',
-    nativeCurrency: { name: 'PARS', symbol: 'PARS', decimals: 18 },
-    rpcUrls: { default: { http: [flags.rpc] } },
-  } as const
+  const { client, chainId, wallet: walletFor } = await connectRpc(flags.rpc)
   const out = (s: string): boolean => process.stdout.write(s)
   switch (cmd) {
     case 'list': {
@@ -83,11 +62,11 @@ export async function runServiceCommand(cmd: ServiceCommand, flags: ServiceFlags
     }
     case 'register':
     case 'deregister': {
-      const account = await fromAccount(flags)
+      const account = await fromKeyAccount(flags.fromKey, 'the account that stakes')
       const key = await loadNodeKey(flags.datadir)
       const peerId = peerIdFromPrivateKey(key)
       const peerIdBytes = toHex(peerId.toMultihash().bytes) as Hex
-      const wallet = createWalletClient({ account, chain, transport })
+      const wallet = walletFor(account)
       let hash: Hex
       let made = false
       try {

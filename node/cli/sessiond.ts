@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-import { createLogger, errorMessage, isParsError } from '../../common/index.js'
+import { createLogger, errorMessage } from '../../common/index.js'
 import { parseSessiondArgs, sessiondHelp, type SessiondOptions } from '../options.js'
 import { VERSION } from '../version.js'
+import { exitWithError, runUntilSignal } from './process.js'
 
 function die(e: unknown): never {
-  const msg = isParsError(e) ? e.message : `unexpected error: ${errorMessage(e)}`
-  process.stderr.write(`sessiond: ${msg}\n`)
-  if (!isParsError(e) && process.env['PARS_DEBUG'] !== undefined && e instanceof Error) process.stderr.write(`${e.stack}\n`)
-  process.exit(1)
+  return exitWithError('sessiond', e)
 }
 
 async function main(): Promise<void> {
@@ -34,25 +32,9 @@ async function main(): Promise<void> {
   } catch (e) {
     die(e)
   }
-  let stopping = false
-  const shutdown = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    logger.info('shutting down', { signal })
-    node.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.error('shutdown failed', { error: errorMessage(e) })
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
   try {
-    await node.start()
+    await runUntilSignal(node, logger)
   } catch (e) {
-    await node.stop().catch(() => undefined)
     die(e)
   }
 }

@@ -1,12 +1,11 @@
 // `parsctl session trigger`: build a SessionTrigger action, sign it with the datadir's Session identity,
 // and submit it. The relay that takes actions through the session network is not built yet; until it
 // is, --from-key submits the action from the user's own funded account (the contract checks the same).
-import { createPublicClient, createWalletClient, encodeFunctionData, http, parseAbi, parseAbiItem, type AbiFunction, type Hex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { encodeFunctionData, parseAbi, parseAbiItem, type AbiFunction, type Hex } from 'viem'
 import { sessionIdBody, signTriggerAction } from '../../session/index.js'
+import { connectRpc, fromKeyAccount } from './chainClient.js'
 import { contractFailure } from './contractError.js'
 import { CliError } from './cliError.js'
-import { readSmallFile } from './secrets.js'
 import { unlock } from './sessionIdentity.js'
 
 export interface TriggerFlags {
@@ -69,17 +68,8 @@ export async function runTrigger(flags: TriggerFlags): Promise<void> {
     throw new CliError(
       'relaying through the session network is not built yet: give --from-key FILE to submit the action from your own account',
     )
-  const text = (await readSmallFile(flags.fromKey, '--from-key')).trim()
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new CliError(`--from-key ${flags.fromKey}: expected a 32-byte hex private key`)
-  const account = privateKeyToAccount((text.startsWith('0x') ? text : `0x${text}`) as Hex)
-  const transport = http(flags.rpc, { timeout: 30_000, retryCount: 0 })
-  const client = createPublicClient({ transport })
-  let chainId: number
-  try {
-    chainId = await client.getChainId()
-  } catch {
-    throw new CliError(`cannot reach ${flags.rpc}: is parsd running?`)
-  }
+  const account = await fromKeyAccount(flags.fromKey, 'the account that submits the action')
+  const { client, chainId, wallet: walletFor } = await connectRpc(flags.rpc)
   const u = await unlock(flags.datadir, {
     datadir: flags.datadir,
     ...(flags.passphraseFile !== undefined ? { passphraseFile: flags.passphraseFile } : {}),
@@ -99,13 +89,7 @@ export async function runTrigger(flags: TriggerFlags): Promise<void> {
     expiry: BigInt(Math.floor(Date.now() / 1000) + seconds),
     callData,
   })
-  const chain = {
-    id: chainId,
-    name: 'pars',
-    nativeCurrency: { name: 'PARS', symbol: 'PARS', decimals: 18 },
-    rpcUrls: { default: { http: [flags.rpc] } },
-  } as const
-  const wallet = createWalletClient({ account, chain, transport })
+  const wallet = walletFor(account)
   let hash: Hex
   try {
     // viem simulates first: a refused action costs nothing

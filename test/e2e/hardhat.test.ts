@@ -415,40 +415,28 @@ describe('SessionTrigger: a contract acted on by a signed Session message (Sessi
       expect(
         (await ctl('session', 'identity', 'restore', '--phrase-file', join(dir, 'phrase'), '--passphrase-file', join(dir, 'pass'))).code,
       ).toBe(0)
+      const trigger = (fn: string) =>
+        ctl(
+          'session',
+          'trigger',
+          '--to',
+          counter,
+          '--function',
+          fn,
+          '--from-key',
+          join(dir, 'key'),
+          '--passphrase-file',
+          join(dir, 'pass'),
+          '--wait',
+          '--rpc',
+          node!.url,
+        )
       const before = (await publicClient.readContract({ address: counter, abi, functionName: 'number' })) as bigint
-      const ok = await ctl(
-        'session',
-        'trigger',
-        '--to',
-        counter,
-        '--function',
-        'increment()',
-        '--from-key',
-        join(dir, 'key'),
-        '--passphrase-file',
-        join(dir, 'pass'),
-        '--wait',
-        '--rpc',
-        node!.url,
-      )
+      const ok = await trigger('increment()')
       expect(ok.err).toBe('')
       expect(ok.out.trim().split('\n').at(-1)).toMatch(/^0x[0-9a-f]{64} success$/)
       expect(await publicClient.readContract({ address: counter, abi, functionName: 'number' })).toBe(before + 1n)
-      const refused = await ctl(
-        'session',
-        'trigger',
-        '--to',
-        counter,
-        '--function',
-        'number()',
-        '--from-key',
-        join(dir, 'key'),
-        '--passphrase-file',
-        join(dir, 'pass'),
-        '--wait',
-        '--rpc',
-        node!.url,
-      )
+      const refused = await trigger('number()')
       expect(refused.code).toBe(1)
       expect(refused.err).toMatch(/refused: NotAllowed/)
     } finally {

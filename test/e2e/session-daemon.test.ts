@@ -9,11 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ClassicLevel } from 'classic-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ParsSession, readControlFile, type ConversationMessage, type MessageEvent } from '../../session/index.js'
 import { freePort, freeTestnetBase, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
-import { startSessiond, type RunningDaemon } from './helpers/sessiond.js'
+import { serviceRecords, startSessiond, type RunningDaemon } from './helpers/sessiond.js'
 import { devAccount } from './helpers/rpc.js'
 
 const N = 5
@@ -269,24 +268,17 @@ describe('Alice (parsd --session) and Bob (sessiond) on 5 service nodes', () => 
     const bobKey = Buffer.from(bobId, 'hex')
     const aliceIdBytes = Buffer.from(aliceId, 'hex')
     let bobRecords = 0
-    for (let i = 0; i < N; i++) {
-      const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, `node-${i}`, 'session', 'service'), {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      })
-      await db.open()
-      for await (const [k, v] of db.iterator()) {
-        const both = Buffer.concat([Buffer.from(k), Buffer.from(v)])
-        for (const text of ['hello bob', 'hi alice', 'while you were away', 'and again', 'followed in real time'])
-          expect(both.includes(Buffer.from(text))).toBe(false)
-        // records kept for Bob (key 0x01 ‖ recipient ‖ ...) never carry Alice's ID
-        if (k[0] === 0x01 && Buffer.from(k.subarray(1, 34)).equals(bobKey)) {
-          bobRecords++
-          expect(Buffer.from(v).includes(aliceIdBytes)).toBe(false)
-          expect(Buffer.from(v).includes(Buffer.from(aliceId))).toBe(false)
-        }
+    const datadirs = Array.from({ length: N }, (_, i) => join(dir, `node-${i}`))
+    for await (const [k, v] of serviceRecords(datadirs)) {
+      const both = Buffer.concat([Buffer.from(k), Buffer.from(v)])
+      for (const text of ['hello bob', 'hi alice', 'while you were away', 'and again', 'followed in real time'])
+        expect(both.includes(Buffer.from(text))).toBe(false)
+      // records kept for Bob (key 0x01 ‖ recipient ‖ ...) never carry Alice's ID
+      if (k[0] === 0x01 && Buffer.from(k.subarray(1, 34)).equals(bobKey)) {
+        bobRecords++
+        expect(Buffer.from(v).includes(aliceIdBytes)).toBe(false)
+        expect(Buffer.from(v).includes(Buffer.from(aliceId))).toBe(false)
       }
-      await db.close()
     }
     expect(bobRecords).toBeGreaterThan(0)
   })

@@ -2,6 +2,7 @@
 // (the line it logs, not a timer), stopped by its pid; nothing outlives the test worker.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { deathSignalPrefix, REPO_ROOT } from './node.js'
 
 export const SESSIOND = join(REPO_ROOT, 'dist', 'node', 'cli', 'sessiond.js')
@@ -42,5 +43,18 @@ export async function startSessiond(args: string[], datadir: string): Promise<Ru
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
       await exited
     },
+  }
+}
+
+/** Every key and value of the service node stores of these (stopped) nodes' datadirs. */
+export async function* serviceRecords(datadirs: readonly string[]): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  for (const d of datadirs) {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(join(d, 'session', 'service'), { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    try {
+      for await (const entry of db.iterator()) yield entry
+    } finally {
+      await db.close()
+    }
   }
 }
