@@ -20,6 +20,8 @@ import { Chain, TxPool, devGenesis, PARS_CHAIN_ID } from '../evm/index.js'
 import { loadNodeKey, P2PHost } from './p2p/host.js'
 import { followRegistry, REGISTRY_ADDRESS } from './serviceRegistry.js'
 import { resolveNameByRpc, resolveNameOnChain } from './nameRegistry.js'
+import { ActionRelay } from './relay.js'
+import { followSessionNotices } from './sessionNotices.js'
 import {
   ControlServer,
   MessageStore,
@@ -65,18 +67,23 @@ export function topicsOf(chainId: bigint): { blocks: string; txs: string } {
 const TX_REBROADCASTS = 5
 const TX_REBROADCAST_MS = 5000
 
-/** A validator network's parts, as ParsNode holds them. */
-interface Network {
+/**
+ * A node's part in the session network: its libp2p host, the directory of service nodes it follows,
+ * its own service node (with the relay and the chain notices), and the daemon. A validator network has
+ * one; so does `--dev --session` (one service node: itself).
+ */
+interface SessionNet {
   host: P2PHost
-  engine: SnowmanEngine<NetBlock>
-  config: ConsensusConfig
-  validator: boolean
-  /** stops the transaction rebroadcast */
-  stopRebroadcast: () => void
-  /** double-signing evidence: both blocks a proposer signed at one height (the last 1,000) */
-  evidence: { proposer: string; height: number; a: string; b: string }[]
   /** the session network's service node, when this node has an onion key the genesis lists */
-  service?: { node: ServiceNode; kv: KVStore; sweep: NodeJS.Timeout | undefined; handoffs?: NodeJS.Timeout }
+  service?: {
+    node: ServiceNode
+    kv: KVStore
+    sweep: NodeJS.Timeout | undefined
+    handoffs?: NodeJS.Timeout
+    /** the contract action relay (--relay) */
+    relay?: ActionRelay
+    stopNotices?: () => void
+  }
   /** the session daemon (--session) and its control API */
   daemon?: SessionDaemonParts
   /** the service nodes and swarms, following the registry */
@@ -84,9 +91,52 @@ interface Network {
   stopRegistry: () => void
 }
 
+/** A validator network's parts, as ParsNode holds them. */
+interface Network extends SessionNet {
+  engine: SnowmanEngine<NetBlock>
+  config: ConsensusConfig
+  validator: boolean
+  /** stops the transaction rebroadcast */
+  stopRebroadcast: () => void
+  /** double-signing evidence: both blocks a proposer signed at one height (the last 1,000) */
+  evidence: { proposer: string; height: number; a: string; b: string }[]
+}
+
 interface SessionDaemonParts {
   service: SessionService
   server: ControlServer
+}
+
+/** The chain id and service nodes a node's JSON-RPC reports (eth_chainId, pars_serviceNodes). */
+async function serviceNodesByRpc(
+  rpc: string,
+): Promise<{ chainId: bigint; nodes: { peerId: string; onionKey: Uint8Array; addresses: string[] }[] }> {
+  const ask = async (method: string): Promise<unknown> => {
+    let res: Response
+    try {
+      res = await fetch(rpc, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+        signal: AbortSignal.timeout(15_000),
+      })
+    } catch (e) {
+      throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: no answer (${errorMessage(e)}): is parsd running there?`)
+    }
+    const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: { message?: string } }
+    if (body.error !== undefined || body.result === undefined)
+      throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: ${method} failed: ${body.error?.message ?? 'no result'}`)
+    return body.result
+  }
+  const chainId = BigInt(String(await ask('eth_chainId')))
+  const list = await ask('pars_serviceNodes')
+  if (!Array.isArray(list)) throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: pars_serviceNodes is not a list`)
+  const nodes = list.flatMap((n: { peerId?: unknown; onionKey?: unknown; addresses?: unknown }) =>
+    typeof n.peerId === 'string' && typeof n.onionKey === 'string' && /^0x[0-9a-f]+$/i.test(n.onionKey) && Array.isArray(n.addresses)
+      ? [{ peerId: n.peerId, onionKey: fromHex(n.onionKey), addresses: n.addresses.filter((a): a is string => typeof a === 'string') }]
+      : [],
+  )
+  return { chainId, nodes }
 }
 
 /** The service nodes of a network: its validators that list an onion key (see genesisConsensus.ts). */
@@ -111,6 +161,7 @@ async function createSessionDaemon(
   nodes: { hops: () => readonly OnionHop[]; swarms?: () => SwarmMap },
   local: ServiceNode | undefined,
   logger: Logger,
+  chainId: bigint,
   resolveName?: (name: string) => Promise<string | undefined>,
 ): Promise<SessionDaemonParts> {
   const transport: ServiceTransport = {
@@ -127,6 +178,7 @@ async function createSessionDaemon(
     datadir: o.datadir,
     ...(passphrase !== undefined ? { passphrase } : {}),
     version: VERSION,
+    chainId,
     transport,
     hops: nodes.hops,
     ...(nodes.swarms !== undefined ? { swarms: nodes.swarms } : {}),
@@ -270,6 +322,8 @@ export class ParsNode implements Startable {
     private readonly producer: DevProducer | undefined,
     private readonly devAccounts: readonly DevAccount[] | undefined,
     private readonly network: Network | undefined,
+    /** the session network part: the validator network's, or --dev --session's */
+    private readonly sessionNet: SessionNet | undefined,
   ) {}
 
   static async create(opts: NodeOptions, logger: Logger): Promise<ParsNode> {
@@ -291,11 +345,12 @@ export class ParsNode implements Startable {
       })
       const filters = new Filters({ chain, pool, logger: logger.child('filters') })
       const network = opts.dev ? undefined : await ParsNode.createNetwork(opts, kv, chain, pool, logger)
-      if (opts.session && network === undefined)
+      if ((opts.session || opts.relay) && !opts.dev && network === undefined)
         throw new ParsError(
-          { code: 'BAD_OPTION', option: 'session' },
-          '--session: this chain has no validator network, so no service nodes',
+          { code: 'BAD_OPTION', option: opts.session ? 'session' : 'relay' },
+          `--${opts.session ? 'session' : 'relay'}: this chain has no validator network, so no service nodes`,
         )
+      const sessionNet = opts.dev && opts.session ? await ParsNode.createDevSession(opts, chain, pool, logger) : network
       const deps: RpcDeps = {
         chain,
         pool,
@@ -310,6 +365,13 @@ export class ParsNode implements Startable {
       }
       if (devAccounts !== undefined) deps.devAccounts = devAccounts
       if (network !== undefined) deps.consensus = ParsNode.consensusInfo(network, chain)
+      if (sessionNet !== undefined) {
+        const { host, directory } = sessionNet
+        deps.serviceNodes = () =>
+          Promise.all(
+            directory.hops().map(async (h) => ({ peerId: h.peerId, onionKey: h.publicKey, addresses: await host.addressesOf(h.peerId) })),
+          )
+      }
       const producer = opts.dev
         ? new DevProducer(
             { chain, pool, logger: logger.child('producer') },
@@ -327,7 +389,7 @@ export class ParsNode implements Startable {
         maxBatch: opts.rpcBatchLimit,
         domainCodes: DOMAIN_RPC_CODES,
       })
-      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer, devAccounts, network)
+      return new ParsNode(logger, kv, chain, pool, filters, rpc, producer, devAccounts, network, sessionNet)
     } catch (e) {
       await kv.close()
       throw e
@@ -485,7 +547,14 @@ export class ParsNode implements Startable {
     }, TX_REBROADCAST_MS)
     timer.unref()
     const directory = new ServiceDirectory(serviceNodesOf(config), chain.chainId, REGISTRY_ADDRESS)
-    const service = await ParsNode.createServiceNode(opts, config, peerId, host, directory, logger)
+    const relay = opts.relay ? await ParsNode.createRelay(opts, chain, pool, (...a) => service!.node.sendNotice(...a), logger) : undefined
+    const listed = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)?.onion
+    const service = await ParsNode.createServiceNode(opts, listed, peerId, host, directory, logger, relay)
+    if (relay !== undefined && service === undefined)
+      throw new ParsError(
+        { code: 'BAD_OPTION', option: 'relay' },
+        '--relay: this node does not serve the session network (see the onion.key warning)',
+      )
     const daemon = opts.session
       ? await createSessionDaemon(
           opts,
@@ -493,6 +562,7 @@ export class ParsNode implements Startable {
           { hops: () => directory.hops(), swarms: () => directory.swarms },
           service?.node,
           logger,
+          chain.chainId,
           (name) => resolveNameOnChain(chain, name),
         )
       : undefined
@@ -505,9 +575,71 @@ export class ParsNode implements Startable {
       validator: self !== undefined,
       stopRebroadcast: () => clearInterval(timer),
       evidence,
-      ...(service ? { service } : {}),
+      ...(service ? { service: { ...service, ...(relay !== undefined ? { relay } : {}) } } : {}),
       ...(daemon ? { daemon } : {}),
     }
+  }
+
+  /**
+   * `--dev --session`: the dev node is the session network's one service node (a libp2p host on
+   * --p2p-port for sessiond and other clients, an onion key in DATADIR/onion.key), with the relay on
+   * (paying from the last dev account unless --relay-key says otherwise) and the daemon.
+   */
+  private static async createDevSession(opts: NodeOptions, chain: Chain, pool: TxPool, logger: Logger): Promise<SessionNet> {
+    const privateKey = await loadNodeKey(opts.datadir)
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const host = new P2PHost({
+      privateKey,
+      listen: [`/ip4/${opts.p2pAddr}/tcp/${opts.p2pPort}`],
+      bootstrap: [],
+      mdns: false,
+      topics: [],
+      logger: logger.child('p2p'),
+    })
+    const keys = await onionKeyPair(await ParsNode.onionSeed(opts.datadir, false, logger))
+    const directory = new ServiceDirectory([{ peerId, publicKey: keys.publicKey }], chain.chainId, REGISTRY_ADDRESS)
+    const relay = await ParsNode.createRelay(opts, chain, pool, (...a) => service!.node.sendNotice(...a), logger)
+    const service = await ParsNode.createServiceNode(opts, keys.publicKey, peerId, host, directory, logger, relay)
+    if (service === undefined)
+      throw new ParsError({ code: 'BAD_OPTION', option: 'session' }, '--session: the dev service node could not start')
+    const daemon = await createSessionDaemon(
+      opts,
+      host,
+      { hops: () => directory.hops(), swarms: () => directory.swarms },
+      service.node,
+      logger,
+      chain.chainId,
+      (name) => resolveNameOnChain(chain, name),
+    )
+    return { host, directory, stopRegistry: () => undefined, service: { ...service, relay }, daemon }
+  }
+
+  /** The contract action relay of --relay: its account from --relay-key (in --dev, the last dev account by default). */
+  private static async createRelay(
+    opts: NodeOptions,
+    chain: Chain,
+    pool: TxPool,
+    sendNotice: ConstructorParameters<typeof ActionRelay>[0]['sendNotice'],
+    logger: Logger,
+  ): Promise<ActionRelay> {
+    let key: Uint8Array
+    if (opts.relayKey !== undefined) {
+      let text: string
+      try {
+        text = (await readFile(opts.relayKey, 'utf8')).trim()
+      } catch (e) {
+        throw new ParsError({ code: 'BAD_OPTION', option: 'relay-key' }, `--relay-key ${opts.relayKey}: ${errorMessage(e)}`)
+      }
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text))
+        throw new ParsError({ code: 'BAD_OPTION', option: 'relay-key' }, `--relay-key ${opts.relayKey}: expected a 32-byte hex private key`)
+      key = fromHex(text.startsWith('0x') ? text : `0x${text}`)
+    } else {
+      key = deriveAccounts(DEV_MNEMONIC, DEV_ACCOUNT_COUNT).at(-1)!.privateKey
+    }
+    return new ActionRelay(
+      { chain, pool, logger: logger.child('relay'), sendNotice },
+      { key, targets: opts.relayTargets, perIdPerMinute: opts.relayRate, gasCap: 5_000_000n },
+    )
   }
 
   /**
@@ -517,29 +649,24 @@ export class ParsNode implements Startable {
    */
   private static async createServiceNode(
     opts: NodeOptions,
-    config: ConsensusConfig,
+    /** the onion key the genesis lists for this node, if any */
+    listed: Uint8Array | undefined,
     peerId: string,
     host: P2PHost,
     directory: ServiceDirectory,
     logger: Logger,
+    relay?: ActionRelay,
   ): Promise<Network['service']> {
-    const me = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)
-    let seed: Uint8Array
     const path = join(opts.datadir, ONION_KEY_FILE)
+    let seed: Uint8Array
     try {
-      seed = fromHex((await readFile(path, 'utf8')).trim())
+      seed = await ParsNode.onionSeed(opts.datadir, listed !== undefined, logger)
     } catch (e) {
-      if (me !== undefined || (e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        logger.warn('onion.key cannot be read: not serving the session network', { path, error: errorMessage(e) })
-        return undefined
-      }
-      // any full node is ready to serve: it does once registered with stake (parsctl service register)
-      seed = randomBytes(32)
-      await writeFile(path, toHex(seed) + '\n', { mode: 0o600, flag: 'wx' })
-      logger.info('made an onion key: register this node with stake to serve the session network', { path })
+      logger.warn('onion.key cannot be read: not serving the session network', { path, error: errorMessage(e) })
+      return undefined
     }
     const keys = await onionKeyPair(seed)
-    if (me !== undefined && toHex(keys.publicKey) !== toHex(me.onion!)) {
+    if (listed !== undefined && toHex(keys.publicKey) !== toHex(listed)) {
       logger.warn('onion.key is not the key the genesis lists for this node: not serving the session network', { path })
       return undefined
     }
@@ -556,9 +683,25 @@ export class ParsNode implements Startable {
       transport: {
         request: (peer, protocol, bytes) => host.request(peer, protocol === 'onion' ? ONION_PROTOCOL : SERVICE_PROTOCOL, bytes),
       },
+      ...(relay !== undefined ? { relay } : {}),
       logger: serviceLogger,
     })
     return { node, kv, sweep: undefined }
+  }
+
+  /** The seed of DATADIR/onion.key, made when absent unless the genesis lists this node's key (`mustExist`). */
+  private static async onionSeed(datadir: string, mustExist: boolean, logger: Logger): Promise<Uint8Array> {
+    const path = join(datadir, ONION_KEY_FILE)
+    try {
+      return fromHex((await readFile(path, 'utf8')).trim())
+    } catch (e) {
+      if (mustExist || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      // any full node is ready to serve: it does once registered with stake (parsctl service register)
+      const seed = randomBytes(32)
+      await writeFile(path, toHex(seed) + '\n', { mode: 0o600, flag: 'wx' })
+      logger.info('made an onion key: register this node with stake to serve the session network', { path })
+      return seed
+    }
   }
 
   private static consensusInfo(n: Network, chain: Chain): NonNullable<RpcDeps['consensus']> {
@@ -600,6 +743,8 @@ export class ParsNode implements Startable {
       hardfork: this.chain.common.hardfork(),
     })
     await this.filters.start()
+    // a dev node answers RPC once all of it runs (its daemon's control file is written by then)
+    if (this.producer !== undefined && this.sessionNet !== undefined) await this.startSessionNet(this.sessionNet)
     await this.rpc.start()
     const a = this.rpc.address()
     this.logger.info('JSON-RPC listening', { http: `http://${a.host}:${a.port}`, ws: `ws://${a.host}:${a.port}` })
@@ -608,31 +753,7 @@ export class ParsNode implements Startable {
       await this.producer.start()
       this.logger.info('dev validator producing blocks', { blockTime: this.producer.blockTime })
     } else if (this.network !== undefined) {
-      await this.network.host.start()
-      const service = this.network.service
-      if (service !== undefined) {
-        // other service nodes relay and replicate for many clients at once: a client gets the low rate
-        const directory = this.network.directory
-        const rate = (from: string): number => (directory.swarms.swarmOfNode(from) !== undefined ? SERVICE_PEER_RATE : CLIENT_RATE)
-        await this.network.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from), rate)
-        await this.network.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes), rate)
-        service.sweep = setInterval(() => void service.node.sweep().catch(() => undefined), 60_000)
-        service.sweep.unref()
-        service.handoffs = setInterval(() => void service.node.retryHandoffs().catch(() => undefined), HANDOFF_RETRY_MS)
-        service.handoffs.unref()
-        this.logger.info('serving the session network (message storage, onion relay)')
-      }
-      this.network.engine.start()
-      this.network.stopRegistry = await followRegistry(
-        this.chain,
-        this.network.directory,
-        (before, after) => void service?.node.rebalance(before, after).catch(() => undefined),
-        this.logger.child('registry'),
-      )
-      if (this.network.daemon !== undefined) {
-        await this.network.daemon.service.start()
-        await this.network.daemon.server.start()
-      }
+      await this.startSessionNet(this.network, () => this.network!.engine.start())
       this.logger.info(this.network.validator ? 'validator: taking part in consensus' : 'following the validator network', {
         validators: this.network.config.set.size,
         params: this.network.config.params,
@@ -642,21 +763,55 @@ export class ParsNode implements Startable {
     }
   }
 
+  /** Start the host, serve the session network, follow the registry, start the daemon (`beforeRegistry`: consensus). */
+  private async startSessionNet(net: SessionNet, beforeRegistry?: () => void): Promise<void> {
+    await net.host.start()
+    const service = net.service
+    if (service !== undefined) {
+      // other service nodes relay and replicate for many clients at once: a client gets the low rate
+      const directory = net.directory
+      const rate = (from: string): number => (directory.swarms.swarmOfNode(from) !== undefined ? SERVICE_PEER_RATE : CLIENT_RATE)
+      await net.host.handleRequests(SERVICE_PROTOCOL, (from, bytes) => service.node.handle(bytes, from), rate)
+      await net.host.handleRequests(ONION_PROTOCOL, (_from, bytes) => service.node.handleOnion(bytes), rate)
+      service.sweep = setInterval(() => void service.node.sweep().catch(() => undefined), 60_000)
+      service.sweep.unref()
+      service.handoffs = setInterval(() => void service.node.retryHandoffs().catch(() => undefined), HANDOFF_RETRY_MS)
+      service.handoffs.unref()
+      service.stopNotices = await followSessionNotices(this.chain, service.node, service.kv, this.logger.child('notices'))
+      service.relay?.start()
+      this.logger.info('serving the session network (message storage, onion relay)')
+    }
+    beforeRegistry?.()
+    net.stopRegistry = await followRegistry(
+      this.chain,
+      net.directory,
+      (before, after) => void service?.node.rebalance(before, after).catch(() => undefined),
+      this.logger.child('registry'),
+    )
+    if (net.daemon !== undefined) {
+      await net.daemon.service.start()
+      await net.daemon.server.start()
+    }
+  }
+
   async stop(): Promise<void> {
     await this.rpc.stop()
     await this.producer?.stop()
     this.network?.stopRebroadcast()
-    if (this.network?.daemon !== undefined) {
-      await this.network.daemon.server.stop()
-      await this.network.daemon.service.stop()
+    const net = this.sessionNet
+    if (net?.daemon !== undefined) {
+      await net.daemon.server.stop()
+      await net.daemon.service.stop()
     }
-    this.network?.stopRegistry()
+    net?.stopRegistry()
     this.network?.engine.stop()
-    await this.network?.host.stop()
-    if (this.network?.service !== undefined) {
-      clearInterval(this.network.service.sweep)
-      clearInterval(this.network.service.handoffs)
-      await this.network.service.kv.close()
+    await net?.host.stop()
+    if (net?.service !== undefined) {
+      net.service.stopNotices?.()
+      await net.service.relay?.stop()
+      clearInterval(net.service.sweep)
+      clearInterval(net.service.handoffs)
+      await net.service.kv.close()
     }
     await this.filters.stop()
     await this.kv.close()
@@ -680,15 +835,32 @@ export class SessiondNode implements Startable {
   ) {}
 
   static async create(opts: SessiondOptions, logger: Logger): Promise<SessiondNode> {
-    const genesis = (await readGenesisFile(opts.genesisFile)) as { config?: { chainId?: unknown } }
-    const config = consensusFromGenesis(genesis)
-    const chainId = BigInt(typeof genesis.config?.chainId === 'number' ? genesis.config.chainId : PARS_CHAIN_ID)
-    const hops = config === undefined ? [] : serviceNodesOf(config)
-    if (hops.length === 0)
-      throw new ParsError(
-        { code: 'GENESIS_UNREADABLE', path: opts.genesisFile },
-        `${opts.genesisFile} lists no service nodes (validators with an onion key in config.pars)`,
-      )
+    let chainId: bigint
+    let hops: OnionHop[]
+    let bootstrap = opts.bootstrap
+    const rpc = opts.rpc
+    if (opts.genesisFile !== undefined) {
+      const genesis = (await readGenesisFile(opts.genesisFile)) as { config?: { chainId?: unknown } }
+      const config = consensusFromGenesis(genesis)
+      chainId = BigInt(typeof genesis.config?.chainId === 'number' ? genesis.config.chainId : PARS_CHAIN_ID)
+      hops = config === undefined ? [] : serviceNodesOf(config)
+      if (hops.length === 0)
+        throw new ParsError(
+          { code: 'GENESIS_UNREADABLE', path: opts.genesisFile },
+          `${opts.genesisFile} lists no service nodes (validators with an onion key in config.pars)`,
+        )
+    } else {
+      // no genesis: the node at --rpc says which chain and which service nodes (and where they listen)
+      const asked = await serviceNodesByRpc(rpc!)
+      chainId = asked.chainId
+      hops = asked.nodes.map((n) => ({ peerId: n.peerId, publicKey: n.onionKey }))
+      if (bootstrap.length === 0) bootstrap = asked.nodes.flatMap((n) => n.addresses)
+      if (hops.length === 0 || bootstrap.length === 0)
+        throw new ParsError(
+          { code: 'BAD_OPTION', option: 'rpc' },
+          `--rpc ${rpc}: that node knows no service nodes it can give addresses for (is it running --session, or a network?)`,
+        )
+    }
     try {
       await ensureDir(opts.datadir)
     } catch (e) {
@@ -698,7 +870,7 @@ export class SessiondNode implements Startable {
     const host = new P2PHost({
       privateKey: await generateKeyPair('Ed25519'),
       listen: [`/ip4/127.0.0.1/tcp/${opts.p2pPort}`],
-      bootstrap: opts.bootstrap,
+      bootstrap,
       mdns: false,
       topics: [],
       logger: logger.child('p2p'),
@@ -706,6 +878,14 @@ export class SessiondNode implements Startable {
     // the genesis nodes, then the registered ones a service node lists (each checked: they cannot be forged)
     let known: readonly OnionHop[] = hops
     const refresh = async (): Promise<void> => {
+      if (opts.genesisFile === undefined) {
+        try {
+          known = (await serviceNodesByRpc(rpc!)).nodes.map((n) => ({ peerId: n.peerId, publicKey: n.onionKey }))
+        } catch (e) {
+          logger.debug('the service nodes could not be fetched from --rpc; trying again later', { error: errorMessage(e) })
+        }
+        return
+      }
       const asked = hops[Math.floor(Math.random() * hops.length)]!
       try {
         const answer = decodeResponse(await host.request(asked.peerId, SERVICE_PROTOCOL, encodeRequest({ type: 'nodes' })))
@@ -721,13 +901,13 @@ export class SessiondNode implements Startable {
         })
       }
     }
-    const rpc = opts.rpc
     const daemon = await createSessionDaemon(
       opts,
       host,
       { hops: () => known },
       undefined,
       logger,
+      chainId,
       rpc === undefined ? undefined : (name) => resolveNameByRpc(rpc, name),
     )
     return new SessiondNode(logger, host, daemon, refresh)

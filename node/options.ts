@@ -36,6 +36,14 @@ export interface NodeOptions {
   sessionPassphraseFile?: string
   /** mean ms between cover onion requests (0: none) */
   coverTraffic: number
+  /** relay signed contract actions from the session network (docs/bridge.md) */
+  relay: boolean
+  /** the relay account's private key file */
+  relayKey?: string
+  /** contracts the relay pays for (empty: any SessionTrigger contract) */
+  relayTargets: string[]
+  /** actions a minute one Session ID may have relayed */
+  relayRate: number
 }
 
 /** `sessiond`: the session daemon alone, a light node of a network's service nodes. */
@@ -43,7 +51,8 @@ export interface SessiondOptions {
   /** a node's JSON-RPC, to resolve names (alice.pars) */
   rpc?: string
   datadir: string
-  genesisFile: string
+  /** the network's genesis (its service nodes); absent: they come from --rpc (pars_serviceNodes) */
+  genesisFile?: string
   bootstrap: string[]
   p2pPort: number
   sessionPort: number
@@ -73,13 +82,17 @@ export const FLAGS = {
   'block-time': { type: 'string', default: '400', help: 'ms between blocks while transactions are pending; 0 = one block per transaction' },
   coinbase: { type: 'string', default: '0x0000000000000000000000000000000000000000', help: 'fee recipient of blocks this node makes' },
   'log-level': { type: 'string', default: 'info', help: 'error, warn, info, debug or trace' },
-  'p2p-addr': { type: 'string', default: '0.0.0.0', help: 'libp2p listen address (validator networks)' },
+  'p2p-addr': { type: 'string', default: '0.0.0.0 (127.0.0.1 with --dev)', help: 'libp2p listen address (networks, --dev --session)' },
   'p2p-port': { type: 'string', default: '9000', help: 'libp2p TCP port' },
   bootstrap: { type: 'string', default: 'none', help: 'peers to join: multiaddrs with /p2p/<peer id>, comma separated' },
   mdns: { type: 'boolean', default: false, help: 'find peers on the LAN with mDNS' },
   validator: { type: 'boolean', default: false, help: 'take part in consensus with --validator-key' },
   'validator-key': { type: 'string', default: 'DATADIR/validator.key', help: 'hybrid ML-DSA-65 + Ed25519 block-signing key file' },
-  session: { type: 'boolean', default: false, help: 'run the session daemon (needs a network with service nodes)' },
+  session: {
+    type: 'boolean',
+    default: false,
+    help: 'run the session daemon (on a network, or with --dev: the dev node is the one service node and relays)',
+  },
   'session-port': {
     type: 'string',
     default: '8560',
@@ -87,6 +100,10 @@ export const FLAGS = {
   },
   'session-passphrase-file': { type: 'string', default: 'none', help: 'file holding the passphrase of DATADIR/session/identity.json' },
   'cover-traffic': { type: 'string', default: '0', help: 'mean ms between dummy onion requests the daemon sends (0 = none)' },
+  relay: { type: 'boolean', default: false, help: 'relay signed contract actions from the session network, paying gas from --relay-key' },
+  'relay-key': { type: 'string', default: 'none', help: "file holding the relay account's 0x private key (it pays the gas)" },
+  'relay-targets': { type: 'string', default: 'any', help: 'contracts the relay pays for, comma separated addresses' },
+  'relay-rate': { type: 'string', default: '6', help: 'actions a minute one Session ID may have relayed' },
   validators: { type: 'string', default: '4', help: 'testnet init: how many validators' },
   out: { type: 'string', default: '(required)', help: 'testnet init: directory to write node-0 .. node-N-1 into' },
   'base-port': { type: 'string', default: '8545', help: 'testnet init: RPC port of node-0 (node i: P+i; p2p P+100+i)' },
@@ -162,7 +179,7 @@ function datadirDefaults(datadir: string): Record<string, string | boolean> {
       throw new ParsError({ code: 'BAD_OPTION', option: k }, `${path}: ${k} must be a ${f.type}`)
     }
     out[k] =
-      (k === 'genesis' || k === 'validator-key' || k === 'session-passphrase-file') && !isAbsolute(v as string)
+      (k === 'genesis' || k === 'validator-key' || k === 'session-passphrase-file' || k === 'relay-key') && !isAbsolute(v as string)
         ? join(datadir, v as string)
         : (v as string | boolean)
   }
@@ -244,7 +261,8 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
     rpcLogsRange: BigInt(intFlag(v['rpc-logs-range'] as string | undefined, 'rpc-logs-range', 10_000, 1, 10_000_000)),
     blockTime: intFlag(v['block-time'] as string | undefined, 'block-time', 400, 0, 3_600_000),
     logLevel,
-    p2pAddr: (v['p2p-addr'] as string | undefined) ?? '0.0.0.0',
+    // a dev node's service node is for this machine (as its RPC is) unless told otherwise
+    p2pAddr: (v['p2p-addr'] as string | undefined) ?? (dev ? '127.0.0.1' : '0.0.0.0'),
     p2pPort: intFlag(v['p2p-port'] as string | undefined, 'p2p-port', 9000, 0, 65535),
     bootstrap: ((v['bootstrap'] as string | undefined) ?? '')
       .split(',')
@@ -255,9 +273,22 @@ export function parseNodeArgs(argv: readonly string[]): ParsedCommand {
     session: v['session'] === true,
     sessionPort: intFlag(v['session-port'] as string | undefined, 'session-port', 8560, 0, 65535),
     coverTraffic: intFlag(v['cover-traffic'] as string | undefined, 'cover-traffic', 0, 0, 3_600_000),
+    relay: v['relay'] === true,
+    relayTargets: ((v['relay-targets'] as string | undefined) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0 && s !== 'any'),
+    relayRate: intFlag(v['relay-rate'] as string | undefined, 'relay-rate', 6, 1, 10_000),
   }
+  for (const t of out.relayTargets)
+    if (!/^0x[0-9a-fA-F]{40}$/.test(t)) throw bad('relay-targets', `${JSON.stringify(t)} is not a 0x address`)
+  if (v['relay-key'] !== undefined) out.relayKey = expandHome(v['relay-key'] as string)
+  if (out.relay && out.relayKey === undefined && !dev)
+    throw bad('relay', "needs --relay-key FILE: the private key of a funded account that pays the actions' gas")
   if (v['session-passphrase-file'] !== undefined) out.sessionPassphraseFile = expandHome(v['session-passphrase-file'] as string)
-  if (out.session && dev) throw bad('session', '--dev runs no service nodes; run the session daemon on a network (parsd testnet init)')
+  // --dev --session: the dev node is the one service node, and relays (from the last dev account by default)
+  if (out.session && dev) out.relay = true
+  if (out.relay && dev && !out.session) throw bad('relay', 'the dev relay is reached through the session network: add --session')
   if (v['genesis'] !== undefined) out.genesisFile = v['genesis'] as string
   if (coinbase !== undefined) out.coinbase = coinbase
   if (v['validator-key'] !== undefined) out.validatorKey = expandHome(v['validator-key'] as string)
@@ -294,16 +325,25 @@ export function sessiondHelp(version: string): string {
     '',
     'Usage:',
     '  sessiond --genesis FILE --bootstrap MULTIADDR[,...] [--datadir DIR] [--session-passphrase-file F]',
+    '  sessiond --rpc URL [--datadir DIR] [--session-passphrase-file F]',
     '',
-    'The service nodes are the validators of the genesis that list an onion key. The control API',
-    '(parsctl session ..., the ParsSession client) listens on 127.0.0.1:--session-port with the token',
+    'The service nodes are the validators of the genesis that list an onion key (and the registered',
+    'ones), or, with --rpc alone, those the node at URL follows (pars_serviceNodes: trust that node).',
+    'The control API (parsctl session ..., the ParsSession client) listens on 127.0.0.1:--session-port with the token',
     'of DATADIR/session/control.json. Without an identity in the datadir, CreateIdentity makes one.',
     '',
     'Flags:',
   ]
   for (const name of SESSIOND_FLAGS) {
     const f = FLAGS[name]
-    const def = name === 'p2p-port' ? '0 (any free port)' : name === 'datadir' ? '~/.pars' : name === 'genesis' ? '(required)' : f.default
+    const def =
+      name === 'p2p-port'
+        ? '0 (any free port)'
+        : name === 'datadir'
+          ? '~/.pars'
+          : name === 'genesis'
+            ? '(required without --rpc)'
+            : f.default
     const help =
       name === 'datadir'
         ? 'directory of the identity and the message store (DATADIR/session)'
@@ -312,7 +352,9 @@ export function sessiondHelp(version: string): string {
           : f.help
     lines.push(`  --${(name + ' <value>').padEnd(32)} ${help} (default: ${def})`)
   }
-  lines.push(`  --${'rpc <url>'.padEnd(32)} a node's JSON-RPC, to resolve names like alice.pars (default: none: names are refused)`)
+  lines.push(
+    `  --${'rpc <url>'.padEnd(32)} a node's JSON-RPC: names like alice.pars resolve there, and without --genesis the service nodes come from it (default: none: names are refused)`,
+  )
   lines.push(`  --${'help'.padEnd(32)} show this help`, `  --${'version'.padEnd(32)} print the version`)
   return lines.join('\n')
 }
@@ -337,19 +379,20 @@ export function parseSessiondArgs(argv: readonly string[]): SessiondOptions | 'h
   if (v['help'] === true) return 'help'
   if (v['version'] === true) return 'version'
   const genesis = v['genesis'] as string | undefined
-  if (genesis === undefined || genesis.length === 0)
-    throw bad('genesis', "sessiond needs the network's genesis file (its service nodes are listed there)")
+  const rpcGiven = v['rpc'] as string | undefined
+  if ((genesis === undefined || genesis.length === 0) && rpcGiven === undefined)
+    throw bad('genesis', "sessiond needs the network's genesis file (its service nodes are listed there), or --rpc URL of a node to ask")
   const bootstrap = ((v['bootstrap'] as string | undefined) ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-  if (bootstrap.length === 0)
+  if (bootstrap.length === 0 && genesis !== undefined)
     throw bad('bootstrap', 'sessiond needs at least one service node to connect to (a multiaddr with /p2p/<peer id>)')
   const logLevel = (v['log-level'] as string | undefined) ?? 'info'
   if (!isLogLevel(logLevel)) throw bad('log-level', `expected error, warn, info, debug or trace, got ${JSON.stringify(logLevel)}`)
   const out: SessiondOptions = {
     datadir: expandHome((v['datadir'] as string | undefined) ?? '~/.pars'),
-    genesisFile: expandHome(genesis),
+    ...(genesis !== undefined && genesis.length > 0 ? { genesisFile: expandHome(genesis) } : {}),
     bootstrap,
     p2pPort: intFlag(v['p2p-port'] as string | undefined, 'p2p-port', 0, 0, 65535),
     sessionPort: intFlag(v['session-port'] as string | undefined, 'session-port', 8560, 0, 65535),

@@ -14,6 +14,8 @@ import type { KeyBundle, Prekey } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
 import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
+import { decodeNotice, NOTICE_NAMESPACE, noticeId, NOTICES_SESSION, noticeText, type Notice } from './notices.js'
+import { signTriggerAction } from './trigger.js'
 
 /**
  * The session daemon's core (the PIP's SessionDaemon; its control API is control/server.ts): one
@@ -51,6 +53,26 @@ export interface DaemonComponents {
   pollMs?: number
   /** mean ms between cover (dummy) onion requests; 0 or absent: none */
   coverTrafficMs?: number
+  /** the chain this daemon's network runs (a relay on another chain is refused); absent: no contract actions */
+  chainId?: bigint
+}
+
+/** A contract action to have a relay submit (trigger()). */
+export interface TriggerRequest {
+  /** the SessionTrigger contract */
+  target: string
+  /** the call the contract makes to itself, e.g. increment() */
+  callData: string
+  /** seconds the action stays valid (default 600) */
+  expirySeconds?: number
+  /** the relay (a service node's peer id); absent: any that relays */
+  relay?: string
+}
+
+export interface TriggerResult {
+  txHash: string
+  relay: string
+  nonce: string
 }
 
 export interface ConversationMessage {
@@ -63,6 +85,8 @@ export interface ConversationMessage {
   /** unix seconds (the sender's coarse timestamp for incoming messages) */
   timestamp: number
   read: boolean
+  /** in the notices conversation: the notice itself (relay outcomes, contract events) */
+  notice?: Notice
 }
 
 export interface SessionSummary {
@@ -102,6 +126,8 @@ const KEPT_SESSIONS = 4
 const RETRIEVE_AUTH_REUSE_MS = 30_000
 /** A circuit is replaced after this long (hops keep one for CIRCUIT_TTL_MS = 10 min). */
 export const CIRCUIT_MAX_AGE_MS = 5 * 60_000
+/** How long the daemon polls notices every time while a relayed action's outcome is awaited. */
+const OUTCOME_WAIT_MS = 5 * 60_000
 /** How many onion paths a request tries before it gives up. */
 const PATH_TRIES = 6
 /** How many guards the first hop is chosen among. */
@@ -127,6 +153,7 @@ const K = {
   legacyConversation: (peer: string) => enc.encode(`c:${peer}`),
   cursor: enc.encode('cursor'),
   syncCursor: enc.encode('synccursor'),
+  noticeCursor: enc.encode('noticecursor'),
   guards: enc.encode('guards'),
   handshake: (id: string) => enc.encode(`h:${id}`),
   unsynced: (id: string) => enc.encode(`q:${id}`),
@@ -200,6 +227,11 @@ export class SessionDaemon {
   private seq = 0
   private cursor: string | undefined
   private syncCursor: string | undefined
+  private noticeCursor: string | undefined
+  /** transaction hashes of relayed actions whose outcome has not arrived, and since when (ms) */
+  private readonly awaitingOutcome = new Map<string, number>()
+  /** service nodes that answered as relays */
+  private readonly relays = new Set<string>()
   private guards: string[] = []
   private timer: NodeJS.Timeout | undefined
   private coverTimer: NodeJS.Timeout | undefined
@@ -248,6 +280,7 @@ export class SessionDaemon {
       else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
       else if (key === 'cursor') this.cursor = dec.decode(v)
       else if (key === 'synccursor') this.syncCursor = dec.decode(v)
+      else if (key === 'noticecursor') this.noticeCursor = dec.decode(v)
       else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
     for (const [peer, msgs] of legacy) {
@@ -310,10 +343,13 @@ export class SessionDaemon {
     return () => this.listeners.delete(listener)
   }
 
-  /** Messages that arrived after `seq` (every conversation), oldest first, at most `limit`. */
-  messagesSince(seq: number, limit = 500): MessageEvent[] {
+  /** Messages that arrived after `seq` (every conversation, or `only`), oldest first, at most `limit`. */
+  messagesSince(seq: number, limit = 500, only?: string): MessageEvent[] {
     const out: MessageEvent[] = []
-    for (const [session, msgs] of this.conversations) for (const message of msgs) if (message.seq > seq) out.push({ session, message })
+    for (const [session, msgs] of this.conversations) {
+      if (only !== undefined && session !== only) continue
+      for (const message of msgs) if (message.seq > seq) out.push({ session, message })
+    }
     return out.sort((a, b) => a.message.seq - b.message.seq).slice(0, limit)
   }
 
@@ -585,6 +621,10 @@ export class SessionDaemon {
   }
 
   private known(peerInput: string): string {
+    if (peerInput === NOTICES_SESSION) {
+      if (!this.conversations.has(NOTICES_SESSION)) throw new SessionError('UNKNOWN_SESSION', 'no notices have arrived yet')
+      return NOTICES_SESSION
+    }
     const peer = parseSessionId(peerInput)
     if (!this.conversations.has(peer)) throw new SessionError('UNKNOWN_SESSION', `no session with ${peer}: create one first`)
     return peer
@@ -606,6 +646,7 @@ export class SessionDaemon {
   /** Encrypt and store a message in the peer's swarm (a session is made first when there is none, e.g. on a second device). */
   async sendMessage(peerInput: string, text: string): Promise<ConversationMessage> {
     const peer = this.known(peerInput)
+    if (peer === NOTICES_SESSION) throw new SessionError('MALFORMED', 'the notices conversation is read-only')
     if (!this.sessions.has(peer)) await this.createSession(peer)
     const s = this.sessions.get(peer)![0]!
     const envelope = s.encrypt(text)
@@ -679,6 +720,18 @@ export class SessionDaemon {
         this.cursor = m.hash
       }
       if (this.cursor !== undefined) await this.c.kv.put(K.cursor, enc.encode(this.cursor))
+      more = r.more
+    }
+    // notices (relay outcomes, contract events): every poll while an outcome is awaited, else with the sync reads
+    const now = this.now()
+    for (const [tx, since] of this.awaitingOutcome) if (now - since > OUTCOME_WAIT_MS) this.awaitingOutcome.delete(tx)
+    for (let more = withSync || this.awaitingOutcome.size > 0; more;) {
+      const r = await this.retrieve(NOTICE_NAMESPACE, this.noticeCursor)
+      for (const m of r.messages) {
+        if (await this.receiveNotice(m.data, m.timestamp)) received++
+        this.noticeCursor = m.hash
+      }
+      if (this.noticeCursor !== undefined) await this.c.kv.put(K.noticeCursor, enc.encode(this.noticeCursor))
       more = r.more
     }
     // the sync namespace: what this identity's other devices sent and received
@@ -788,6 +841,111 @@ export class SessionDaemon {
       added++
     }
     return added
+  }
+
+  /** A notice from the own swarm: shown once in the notices conversation (two members may both deliver it). */
+  private async receiveNotice(data: Uint8Array, timestampMs: number): Promise<boolean> {
+    let notice: Notice
+    try {
+      notice = decodeNotice(data)
+    } catch {
+      return false
+    }
+    const id = noticeId(notice)
+    if (this.knownIds.has(id)) return false
+    if (notice.kind === 'relay') this.awaitingOutcome.delete(notice.txHash.toLowerCase())
+    const message = {
+      id,
+      direction: 'in' as const,
+      text: noticeText(notice),
+      timestamp: Math.floor(timestampMs / 1000),
+      read: false,
+      notice,
+    }
+    await this.append(NOTICES_SESSION, message, false)
+    return true
+  }
+
+  /**
+   * Have a relay submit a contract action signed with this identity (docs/bridge.md): through an onion
+   * path ending at the relay, ask its terms (its chain, the identity's nonce at the contract), sign the
+   * action for exactly that, and hand it over. The relay checks it before it spends gas and answers the
+   * transaction hash; the outcome arrives later as a notice (the notices conversation).
+   */
+  async trigger(req: TriggerRequest): Promise<TriggerResult> {
+    const chainId = this.c.chainId
+    if (chainId === undefined) throw new SessionError('NO_RELAY', 'this daemon does not know its chain, so it cannot sign contract actions')
+    const seconds = req.expirySeconds ?? 600
+    const known = this.c.hops().map((h) => h.peerId)
+    let candidates: string[]
+    if (req.relay !== undefined) {
+      if (!known.includes(req.relay)) throw new SessionError('UNKNOWN_SESSION', `${req.relay} is not a known service node`)
+      candidates = [req.relay]
+    } else {
+      // relays that answered before first, then the others in a random order
+      const others = known.filter((p) => !this.relays.has(p))
+      for (let i = others.length - 1; i > 0; i--) {
+        const j = this.random(1)[0]! % (i + 1)
+        ;[others[i], others[j]] = [others[j]!, others[i]!]
+      }
+      candidates = [...[...this.relays].filter((p) => known.includes(p)), ...others]
+    }
+    let lastRefusal: unknown
+    for (const relay of candidates) {
+      // the relay's own answers (a refusal, another chain) come back as values: viaOnion retries only what the path broke
+      let outcome: TriggerResult | SessionError
+      try {
+        outcome = await this.viaOnion([relay], `relay:${relay}`, async (send): Promise<TriggerResult | SessionError> => {
+          const quote = await send({ type: 'relayQuote', recipient: this.me.sessionId, target: req.target })
+          if (quote.type === 'error') return new SessionError(quote.code, quote.message)
+          if (quote.type !== 'relayQuote') return new SessionError('MALFORMED', `the relay answered ${quote.type}`)
+          if (quote.chainId !== chainId)
+            return new SessionError(
+              'RELAY_REFUSED',
+              `the relay ${relay} is on chain ${quote.chainId}, not ${chainId}: nothing was signed for it`,
+            )
+          const signed = signTriggerAction(
+            this.me,
+            {
+              chainId,
+              target: req.target as `0x${string}`,
+              nonce: quote.nonce,
+              expiry: BigInt(Math.floor(this.now() / 1000) + seconds),
+              callData: req.callData as `0x${string}`,
+            },
+            this.random,
+          )
+          const r = await send({
+            type: 'relay',
+            recipient: this.me.sessionId,
+            action: hexToBytes(signed.sessionMessage.slice(2)),
+            signature: hexToBytes(signed.mldsaSignature.slice(2)),
+            publicKey: hexToBytes(signed.mldsaPublicKey.slice(2)),
+          })
+          if (r.type === 'error') return new SessionError(r.code, r.message)
+          if (r.type !== 'relayed') return new SessionError('MALFORMED', `the relay answered ${r.type}`)
+          return { txHash: r.txHash, relay, nonce: quote.nonce.toString() }
+        })
+      } catch (e) {
+        // no path to this node: try the next one unless the user named it
+        if (req.relay !== undefined) throw e
+        lastRefusal = e
+        continue
+      }
+      if (outcome instanceof SessionError) {
+        // a node that does not relay: ask the next one; a refusal of the action itself is the answer
+        if (outcome.code === 'NO_RELAY' && req.relay === undefined) {
+          lastRefusal = outcome
+          continue
+        }
+        throw outcome
+      }
+      const result = outcome
+      this.relays.add(relay)
+      this.awaitingOutcome.set(result.txHash.toLowerCase(), this.now())
+      return result
+    }
+    throw lastRefusal instanceof SessionError ? lastRefusal : new SessionError('NO_RELAY', 'no service node relays contract actions')
   }
 
   /** Open one envelope: a new session's handshake, or a message of a session we have. */

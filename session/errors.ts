@@ -18,6 +18,8 @@ import { ParsError } from '../common/index.js'
  * - UNKNOWN_NAME: a name (alice.pars) that is not registered, or that this daemon cannot resolve
  * - UNKNOWN_SESSION: a daemon call naming a Session ID it has no conversation with
  * - UNKNOWN_CIRCUIT: an onion circuit layer a hop no longer keeps (expired or never built)
+ * - NO_RELAY: a service node that does not relay contract actions (parsd without --relay)
+ * - RELAY_REFUSED: an action a relay will not submit (its checks, its policy, or its rate limit; the message says which)
  * - UNREACHABLE: no onion path to the service nodes worked (the network is down, or too few nodes answer)
  * - UNAUTHORIZED: a control API call without the right token
  * - BAD_PARAMS / UNKNOWN_METHOD / INTERNAL: a control API call with parameters that do not validate, a
@@ -41,6 +43,8 @@ export type SessionErrorCode =
   | 'UNKNOWN_SESSION'
   | 'UNKNOWN_NAME'
   | 'UNREACHABLE'
+  | 'NO_RELAY'
+  | 'RELAY_REFUSED'
   | 'UNKNOWN_CIRCUIT'
   | 'UNAUTHORIZED'
   | 'BAD_PARAMS'

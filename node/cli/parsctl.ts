@@ -44,13 +44,17 @@ Session messaging (through the session daemon of --datadir: parsd --session, or 
                                             the conversation (< received, > sent), marked read; --follow
                                             keeps printing new messages until Ctrl-C
   parsctl session list                      sessions, with message and unread counts
+  parsctl session messages --session notices
+                                            relay outcomes and contract notices (chain to inbox)
   parsctl session close --session ID        delete a conversation and its keys from this device
   parsctl session status                    the daemon: Session ID, sessions, service nodes, last poll
   parsctl session peers                     as parsctl peers
-  parsctl session trigger --to ADDR --function "increment()" [--args JSON] --from-key FILE [--wait]
-                                            sign an action for a SessionTrigger contract with the identity
-                                            of --datadir and submit it from the account of FILE (a relay
-                                            through the network comes later); --wait: hash and status last
+  parsctl session trigger --to ADDR --function "increment()" [--args JSON] [--wait] [--relay PEERID]
+                                            the daemon of --datadir signs an action for a SessionTrigger
+                                            contract and sends it through an onion path to a relay, which
+                                            pays the gas; the outcome arrives in \`--session notices\`;
+                                            --wait: the transaction hash and status on the last line
+                                            (with --from-key FILE: signed here and sent from FILE's account)
 
 Names (the Session Name Service: alice.pars names a Session ID; 1 PARS a year, burned):
   parsctl name register NAME --from-key FILE [--datadir DIR] [--passphrase-file F] [--rpc URL]
@@ -105,7 +109,7 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   'session messages': ['datadir', 'session', 'follow', 'rpc'],
   'session list': ['datadir'],
   'session close': ['datadir', 'session', 'rpc'],
-  'session trigger': ['datadir', 'rpc', 'passphrase-file', 'from-key', 'to', 'function', 'args', 'wait', 'expiry'],
+  'session trigger': ['datadir', 'rpc', 'passphrase-file', 'from-key', 'to', 'function', 'args', 'wait', 'expiry', 'relay'],
   'name register': ['rpc', 'datadir', 'passphrase-file', 'from-key'],
   'name resolve': ['rpc'],
   'name renew': ['rpc', 'from-key'],
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
         args: { type: 'string' },
         wait: { type: 'boolean' },
         expiry: { type: 'string' },
+        relay: { type: 'string' },
         help: { type: 'boolean' },
       },
       allowPositionals: true,
@@ -231,6 +236,7 @@ async function main(): Promise<void> {
         args: values.args,
         wait: values.wait,
         expiry: values.expiry,
+        relay: values.relay,
       }),
     })
     return
@@ -239,10 +245,11 @@ async function main(): Promise<void> {
     const { runSessionCommand } = await import('./sessionClient.js')
     const flags = sessionFlags(values)
     // a name (alice.pars) wherever a Session ID goes
-    const { looksLikeName } = await import('../../session/index.js')
+    const { looksLikeName, NOTICES_SESSION } = await import('../../session/index.js')
     for (const k of ['recipient', 'session'] as const) {
       const v = flags[k]
-      if (v !== undefined && looksLikeName(v)) {
+      // --session notices: the conversation of relay outcomes and contract notices (a name "notices" is notices.pars)
+      if (v !== undefined && looksLikeName(v) && !(k === 'session' && v === NOTICES_SESSION)) {
         const { resolveName } = await import('./nameCli.js')
         flags[k] = await resolveName(url, v)
       }

@@ -1,9 +1,11 @@
-// `parsctl session trigger`: build a SessionTrigger action, sign it with the datadir's Session identity,
-// and submit it. The relay that takes actions through the session network is not built yet; until it
-// is, --from-key submits the action from the user's own funded account (the contract checks the same).
-import { encodeFunctionData, parseAbi, parseAbiItem, type AbiFunction, type Hex } from 'viem'
-import { sessionIdBody, signTriggerAction } from '../../session/index.js'
+// `parsctl session trigger`: build a SessionTrigger action and have it run. By default the datadir's
+// running daemon signs it and sends it through an onion path to a relay, which pays the gas and sends
+// the outcome back as a notice; with --from-key, parsctl signs it with the datadir's identity itself and
+// submits it from that account (the contract checks the same either way).
+import { encodeFunctionData, parseAbiItem, type AbiFunction, type Hex } from 'viem'
+import { SessionError, sessionIdBody, signTriggerAction, TRIGGER_ABI } from '../../session/index.js'
 import { connectRpc, fromKeyAccount } from './chainClient.js'
+import { connectDaemon } from './sessionClient.js'
 import { contractFailure } from './contractError.js'
 import { CliError } from './cliError.js'
 import { unlock } from './sessionIdentity.js'
@@ -18,24 +20,36 @@ export interface TriggerFlags {
   args?: string
   wait?: boolean
   expiry?: string
+  relay?: string
 }
 
-/** SessionTrigger's entry points and refusals (contracts/src/session/SessionTrigger.sol). */
-const TRIGGER_ABI = parseAbi([
-  'function executeFromSession(bytes sessionMessage, bytes mldsaSignature, bytes mldsaPublicKey) returns (bytes)',
-  'function sessionNonces(bytes32) view returns (uint256)',
-  'error WrongDomain(bytes32 domain)',
-  'error WrongChain(uint256 expected, uint256 actual)',
-  'error WrongTarget(address expected, address actual)',
-  'error Expired(uint64 expiry, uint256 blockTime)',
-  'error BadNonce(uint256 expected, uint256 actual)',
-  'error NotMLDSA87Key(uint256 length)',
-  'error KeyNotForSession(bytes32 sessionId, bytes32 keyHash)',
-  'error BadSessionSignature()',
-  'error NotAllowed(bytes32 sessionId, bytes4 selector)',
-  'error OnlyFromSession()',
-  'error Reentrant()',
-])
+/** Through the datadir's daemon and a relay of the session network. */
+async function viaRelay(flags: TriggerFlags, target: Hex, callData: Hex, seconds: number): Promise<void> {
+  const client = await connectDaemon(flags.datadir)
+  try {
+    const r = await client.trigger({
+      target,
+      callData,
+      expirySeconds: seconds,
+      ...(flags.relay !== undefined ? { relay: flags.relay } : {}),
+    })
+    process.stdout.write(`relay ${r.relay} took action ${r.nonce}\n`)
+    if (flags.wait !== true) {
+      process.stdout.write(`${r.txHash}\n`)
+      return
+    }
+    const n = await client.outcome(r.txHash)
+    if (n.reason !== undefined) process.stdout.write(`${n.reason}\n`)
+    process.stdout.write(`${n.txHash} ${n.status}\n`)
+    if (n.status !== 'success') process.exitCode = 1
+  } catch (e) {
+    if (e instanceof SessionError && (e.code === 'RELAY_REFUSED' || e.code === 'BAD_SIGNATURE'))
+      throw new CliError(`the action was refused: ${e.message}`)
+    throw e instanceof SessionError ? new CliError(e.message) : e
+  } finally {
+    client.close()
+  }
+}
 
 /** Arguments from a JSON array, numbers and numeric strings as bigints where the ABI wants integers. */
 function parseArgs(fn: AbiFunction, text: string | undefined): unknown[] {
@@ -64,10 +78,9 @@ export async function runTrigger(flags: TriggerFlags): Promise<void> {
     throw new CliError(`--function ${JSON.stringify(flags.function)} is not a function signature like "increment()" or "set(uint256)"`)
   }
   const callData = encodeFunctionData({ abi: [fn], functionName: fn.name, args: parseArgs(fn, flags.args) })
-  if (flags.fromKey === undefined)
-    throw new CliError(
-      'relaying through the session network is not built yet: give --from-key FILE to submit the action from your own account',
-    )
+  const seconds = flags.expiry === undefined ? 600 : Number(flags.expiry)
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new CliError('--expiry is a number of seconds from now')
+  if (flags.fromKey === undefined) return viaRelay(flags, flags.to as Hex, callData, seconds)
   const account = await fromKeyAccount(flags.fromKey, 'the account that submits the action')
   const { client, chainId, wallet: walletFor } = await connectRpc(flags.rpc)
   const u = await unlock(flags.datadir, {
@@ -80,8 +93,6 @@ export async function runTrigger(flags: TriggerFlags): Promise<void> {
     .catch(() => {
       throw new CliError(`${target} does not answer sessionNonces: is it a SessionTrigger contract?`)
     })) as bigint
-  const seconds = flags.expiry === undefined ? 600 : Number(flags.expiry)
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new CliError('--expiry is a number of seconds from now')
   const signed = signTriggerAction(u.identity, {
     chainId: BigInt(chainId),
     target,

@@ -129,6 +129,19 @@ export class P2PHost implements Startable {
     return this.node?.getMultiaddrs().map(String) ?? []
   }
 
+  /** The addresses this host knows for a peer (itself: its own), each ending in /p2p/<peer id>. */
+  async addressesOf(peer: string): Promise<string[]> {
+    if (peer === this.peerId) return this.addresses()
+    const node = this.node
+    if (node === undefined) return []
+    try {
+      const p = await node.peerStore.get(peerIdFromString(peer))
+      return p.addresses.map((a) => `${a.multiaddr.toString()}/p2p/${peer}`)
+    } catch {
+      return []
+    }
+  }
+
   peerCount(): number {
     return this.node?.getConnections().length === undefined
       ? 0

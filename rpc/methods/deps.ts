@@ -78,6 +78,8 @@ export interface RpcDeps {
   syncing(): SyncStatus | false
   /** consensus state for pars_status / pars_getValidators (a validator network; --dev reports itself) */
   consensus?: ConsensusInfo
+  /** the session network's service nodes (pars_serviceNodes), when this node takes part in one */
+  serviceNodes?: () => Promise<{ peerId: string; onionKey: Uint8Array; addresses: string[] }[]>
   /** awaited after a transaction is accepted, before answering (automine: until it is in a block) */
   afterSubmit?: (hash: Uint8Array) => Promise<void>
 }

@@ -7,6 +7,7 @@ import { net_listening } from './net/net_listening.js'
 import { net_peerCount } from './net/net_peerCount.js'
 import { net_version } from './net/net_version.js'
 import { pars_getValidators } from './pars/pars_getValidators.js'
+import { pars_serviceNodes } from './pars/pars_serviceNodes.js'
 import { pars_status } from './pars/pars_status.js'
 import { eth_accounts } from './eth/eth_accounts.js'
 import { eth_blobBaseFee } from './eth/eth_blobBaseFee.js'
@@ -95,6 +96,7 @@ const factories: Record<string, MethodFactory> = {
   eth_uninstallFilter,
   eth_unsubscribe,
   pars_getValidators,
+  pars_serviceNodes,
   pars_status,
   personal_sign,
   txpool_content,

@@ -8,7 +8,10 @@ import {
   type ControlStatus,
   type IdentityInfo,
 } from '../control/api.js'
-import type { ConversationMessage, MessageEvent, PeerInfo, SessionSummary } from '../daemon.js'
+import type { ConversationMessage, MessageEvent, PeerInfo, SessionSummary, TriggerRequest, TriggerResult } from '../daemon.js'
+import { NOTICES_SESSION, type Notice } from '../notices.js'
+
+export type RelayNotice = Extract<Notice, { kind: 'relay' }>
 
 export interface ParsSessionOptions {
   /** the daemon's datadir: its control.json gives the URL and token (default ~/.pars) */
@@ -131,6 +134,35 @@ export class ParsSession {
 
   async getPeers(): Promise<PeerInfo[]> {
     return (await this.call('GetPeers', {})).peers
+  }
+
+  /**
+   * Have a relay submit a SessionTrigger action signed with the daemon's identity (docs/bridge.md).
+   * Returns once the relay took it (its transaction hash); `outcome(txHash)` waits for the result.
+   */
+  async trigger(req: TriggerRequest): Promise<TriggerResult> {
+    return this.call('Trigger', { ...req })
+  }
+
+  /**
+   * The relay's notice of what became of a relayed action (status, block, revert reason), as it
+   * arrives in the `notices` conversation; UNREACHABLE when none arrives within `timeoutMs`.
+   */
+  async outcome(txHash: string, timeoutMs = 120_000): Promise<RelayNotice> {
+    const want = txHash.toLowerCase()
+    const deadline = Date.now() + timeoutMs
+    let after = 0
+    for (;;) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new SessionError('UNREACHABLE', `no outcome for ${txHash} arrived within ${Math.round(timeoutMs / 1000)} s`)
+      const wait = Math.min(25_000, left)
+      const r = await this.call('WaitMessages', { after, timeoutMs: wait, session: NOTICES_SESSION }, { extraMs: wait })
+      for (const e of r.events) {
+        after = Math.max(after, e.message.seq)
+        const n = e.message.notice
+        if (n?.kind === 'relay' && n.txHash.toLowerCase() === want) return n
+      }
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ConversationMessage, DaemonStatus, MessageEvent, PeerInfo, SessionSummary } from '../daemon.js'
+import type { ConversationMessage, DaemonStatus, MessageEvent, PeerInfo, SessionSummary, TriggerResult } from '../daemon.js'
 import { SessionError, type SessionErrorCode } from '../errors.js'
 
 /**
@@ -55,6 +55,14 @@ export interface ControlMethods {
   MarkRead: { params: { session: string }; result: { marked: number } }
   GetStatus: { params: Record<string, never>; result: ControlStatus }
   GetPeers: { params: Record<string, never>; result: { peers: PeerInfo[] } }
+  /**
+   * have a relay submit a SessionTrigger action signed with this identity (docs/bridge.md); the outcome
+   * arrives as a notice in the `notices` conversation, whose `notice.txHash` is the result's txHash
+   */
+  Trigger: {
+    params: { target: string; callData: string; expirySeconds?: number; relay?: string }
+    result: TriggerResult
+  }
 }
 
 export type ControlMethod = keyof ControlMethods
@@ -71,6 +79,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'MarkRead',
   'GetStatus',
   'GetPeers',
+  'Trigger',
 ]
 
 /** The HTTP status of an error code (the body carries the code itself). */
@@ -86,6 +95,7 @@ export function statusOf(code: SessionErrorCode): number {
     case 'IDENTITY_EXISTS':
       return 409
     case 'UNREACHABLE':
+    case 'NO_RELAY':
       return 503
     case 'INTERNAL':
       return 500

@@ -12,6 +12,7 @@ import { SessionDaemon, type DaemonComponents } from '../daemon.js'
 import { SessionError } from '../errors.js'
 import { MAX_CONTENT } from '../protocol/message.js'
 import { looksLikeName, normalizeName } from '../names.js'
+import { NOTICES_SESSION } from '../notices.js'
 import { MAX_WAIT_MS, type ControlMethod, type ControlMethods } from './api.js'
 
 export interface SessionServiceComponents extends Omit<DaemonComponents, 'kv' | 'identity'> {
@@ -122,6 +123,8 @@ export class SessionService implements Startable {
   /** A Session ID parameter: an ID, a pars://session/ link, or a name (alice.pars) resolved at the finalized block. */
   private async sessionParam(p: Params, name: string): Promise<string> {
     const value = str(p, name)!
+    // the notices conversation (a registered name "notices" is still reached as notices.pars)
+    if (name === 'session' && value === NOTICES_SESSION) return NOTICES_SESSION
     if (looksLikeName(value)) {
       let n: string
       try {
@@ -196,6 +199,22 @@ export class SessionService implements Startable {
         return { identity: this.daemon !== undefined, version: this.c.version, ...(this.daemon?.getStatus() ?? {}) }
       case 'GetPeers':
         return { peers: this.need().getPeers() }
+      case 'Trigger': {
+        const target = str(p, 'target')!
+        if (!/^0x[0-9a-fA-F]{40}$/.test(target)) throw new SessionError('BAD_PARAMS', 'target: expected a contract address (0x + 40 hex)')
+        const callData = str(p, 'callData', { max: 2 + 2 * 16_384 })!
+        if (!/^0x([0-9a-fA-F]{2}){4,}$/.test(callData))
+          throw new SessionError('BAD_PARAMS', 'callData: expected hex call data with a 4-byte selector (0x...)')
+        const expirySeconds = int(p, 'expirySeconds', { optional: true, max: 7 * 86_400 })
+        if (expirySeconds === 0) throw new SessionError('BAD_PARAMS', 'expirySeconds: at least 1')
+        const relay = str(p, 'relay', { optional: true, max: 128 })
+        return this.need().trigger({
+          target,
+          callData,
+          ...(expirySeconds !== undefined ? { expirySeconds } : {}),
+          ...(relay !== undefined ? { relay } : {}),
+        })
+      }
     }
   }
 
@@ -206,7 +225,7 @@ export class SessionService implements Startable {
     const session = p['session'] === undefined ? undefined : await this.sessionParam(p, 'session')
     const d = this.need()
     const pending = (): ControlMethods['WaitMessages']['result'] => {
-      const events = d.messagesSince(after).filter((e) => session === undefined || e.session === session)
+      const events = d.messagesSince(after, 500, session)
       return { events, last: d.lastSeq() }
     }
     const now = pending()

@@ -20,6 +20,12 @@ export type ServiceRequest =
   | { type: 'transfer'; recipient: string; namespace: number; timestamp: number; expiry: number; data: Uint8Array }
   /** the nodes registered with stake (for light clients, who keep no chain) */
   | { type: 'nodes' }
+  /** a service node storing a notice for `recipient` (namespace 6: only service nodes write it; docs/bridge.md) */
+  | { type: 'notice'; recipient: string; timestamp: number; ttl: number; data: Uint8Array }
+  /** a relay's terms for an action of `recipient` (the acting Session ID) on `target`: its address, chain and the ID's nonce */
+  | { type: 'relayQuote'; recipient: string; target: string }
+  /** a signed SessionTrigger action for the relay to submit (session/trigger.ts) */
+  | { type: 'relay'; recipient: string; action: Uint8Array; signature: Uint8Array; publicKey: Uint8Array }
 
 export type ServiceResponse =
   | { type: 'stored'; hash: string; stored: boolean }
@@ -30,10 +36,25 @@ export type ServiceResponse =
   | { type: 'wrongSwarm'; nodes: string[] }
   | { type: 'error'; code: SessionErrorCode; message: string }
   | { type: 'nodes'; nodes: RegisteredNode[] }
+  | { type: 'relayQuote'; relayer: string; chainId: bigint; nonce: bigint }
+  | { type: 'relayed'; txHash: string }
 
 const VERSION = 1
-const REQ = { store: 1, retrieve: 2, delete: 3, swarm: 4, replicate: 5, transfer: 6, nodes: 7 } as const
-const RES = { stored: 1, messages: 2, deleted: 3, swarm: 4, wrongSwarm: 5, error: 6, nodes: 7 } as const
+const REQ = {
+  store: 1,
+  retrieve: 2,
+  delete: 3,
+  swarm: 4,
+  replicate: 5,
+  transfer: 6,
+  nodes: 7,
+  notice: 8,
+  relayQuote: 9,
+  relay: 10,
+} as const
+const RES = { stored: 1, messages: 2, deleted: 3, swarm: 4, wrongSwarm: 5, error: 6, nodes: 7, relayQuote: 8, relayed: 9 } as const
+/** an action's ABI encoding is ~300 bytes plus its call data */
+const MAX_ACTION_BYTES = 32_768
 const MAX_REGISTERED = 4096
 const MAX_HASHES = 1000
 const MAX_NODES = 64
@@ -80,6 +101,15 @@ export function encodeRequest(q: ServiceRequest): Uint8Array {
       writeAuth(w, q.auth)
       break
     case 'swarm':
+      break
+    case 'notice':
+      w.u64(BigInt(q.timestamp)).u64(BigInt(q.ttl)).varBytes(q.data)
+      break
+    case 'relayQuote':
+      w.bytes(hexToBytes(q.target.replace(/^0x/, '')))
+      break
+    case 'relay':
+      w.varBytes(q.action).varBytes(q.signature).varBytes(q.publicKey)
       break
   }
   return w.finish()
@@ -136,6 +166,18 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
     case REQ.swarm:
       q = { type: 'swarm', recipient }
       break
+    case REQ.notice: {
+      const timestamp = Number(r.u64())
+      const ttl = Number(r.u64())
+      q = { type: 'notice', recipient, timestamp, ttl, data: r.varBytes(MAX_MESSAGE_BYTES) }
+      break
+    }
+    case REQ.relayQuote:
+      q = { type: 'relayQuote', recipient, target: `0x${bytesToHex(r.bytes(20))}` }
+      break
+    case REQ.relay:
+      q = { type: 'relay', recipient, action: r.varBytes(MAX_ACTION_BYTES), signature: r.varBytes(8192), publicKey: r.varBytes(4096) }
+      break
     default:
       throw new SessionError('MALFORMED', `unknown service request type ${type}`)
   }
@@ -178,6 +220,14 @@ export function encodeResponse(a: ServiceResponse): Uint8Array {
     case 'nodes':
       w.u16(a.nodes.length)
       for (const n of a.nodes) w.varBytes(new TextEncoder().encode(n.peerId)).varBytes(n.onionKey).bytes(n.operator).bytes(n.signature)
+      break
+    case 'relayQuote':
+      w.bytes(hexToBytes(a.relayer.replace(/^0x/, '')))
+        .u64(a.chainId)
+        .varBytes(hexToBytes(a.nonce.toString(16).padStart(64, '0')))
+      break
+    case 'relayed':
+      w.bytes(hexToBytes(a.txHash.replace(/^0x/, '')))
       break
   }
   return w.finish()
@@ -234,6 +284,15 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
       a = { type: 'nodes', nodes }
       break
     }
+    case RES.relayQuote: {
+      const relayer = `0x${bytesToHex(r.bytes(20))}`
+      const chainId = r.u64()
+      a = { type: 'relayQuote', relayer, chainId, nonce: BigInt(`0x${bytesToHex(r.varBytes(32)) || '0'}`) }
+      break
+    }
+    case RES.relayed:
+      a = { type: 'relayed', txHash: `0x${bytesToHex(r.bytes(32))}` }
+      break
     default:
       throw new SessionError('MALFORMED', `unknown service response type ${type}`)
   }

@@ -8,6 +8,19 @@ import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, messageHash, MIN_TTL_MS, signOwne
 import type { SwarmMap } from '../swarm/swarms.js'
 import type { RegisteredNode } from '../swarm/directory.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
+import { NOTICE_NAMESPACE } from '../notices.js'
+import { toHex } from '../../common/index.js'
+import type { SignedTrigger } from '../trigger.js'
+
+/**
+ * What a relay does for the service node that hosts it (parsd --relay; node/relay.ts): quote its terms
+ * for an action, and check and submit a signed one. Both throw SessionError (NO_RELAY, RELAY_REFUSED,
+ * BAD_SIGNATURE, MALFORMED) with a message for the user.
+ */
+export interface TriggerRelay {
+  quote(sessionId: string, target: string): Promise<{ relayer: string; chainId: bigint; nonce: bigint }>
+  submit(sessionId: string, signed: SignedTrigger): Promise<{ txHash: string }>
+}
 
 /** How long a store waits for the other swarm members to hold the record before it answers. */
 export const REPLICATION_WAIT_MS = 2_000
@@ -26,6 +39,8 @@ export interface ServiceNodeComponents {
   registered?: () => RegisteredNode[]
   onion: OnionRouter
   transport: ServiceTransport
+  /** the contract action relay, when this node runs one (parsd --relay) */
+  relay?: TriggerRelay
   logger?: Logger
 }
 
@@ -68,6 +83,17 @@ export class ServiceNode {
   private async answer(q: ServiceRequest, from: string | undefined): Promise<ServiceResponse> {
     if (q.type === 'nodes') return { type: 'nodes', nodes: this.c.registered?.() ?? [] }
     if (q.type === 'swarm') return { type: 'swarm', nodes: this.c.swarms().nodesFor(q.recipient) }
+    if (q.type === 'relayQuote' || q.type === 'relay') {
+      const relay = this.c.relay
+      if (relay === undefined) throw new SessionError('NO_RELAY', 'this node does not relay contract actions')
+      if (q.type === 'relayQuote') return { type: 'relayQuote', ...(await relay.quote(q.recipient, q.target)) }
+      const { txHash } = await relay.submit(q.recipient, {
+        sessionMessage: toHex(q.action),
+        mldsaSignature: toHex(q.signature),
+        mldsaPublicKey: toHex(q.publicKey),
+      })
+      return { type: 'relayed', txHash }
+    }
     const members = this.inSwarm(q.recipient)
     if (members === undefined) return { type: 'wrongSwarm', nodes: this.c.swarms().nodesFor(q.recipient) }
     switch (q.type) {
@@ -106,7 +132,44 @@ export class ServiceNode {
       }
       case 'delete':
         return { type: 'deleted', count: await this.c.store.delete(q.recipient, q.namespace, q.hashes, q.auth) }
+      case 'notice':
+        // notices come from service nodes (a relay, or a member that read the chain); a client cannot write them
+        if (from === undefined || this.c.swarms().swarmOfNode(from) === undefined)
+          throw new SessionError('BAD_SIGNATURE', 'a notice from a node that is not a service node')
+        return { type: 'stored', ...(await this.keepNotice(q.recipient, q.data, q.timestamp, q.timestamp + q.ttl)) }
     }
+  }
+
+  /** Keep a notice for `recipient` in this node's store (it must be a member of the recipient's swarm). */
+  keepNotice(recipient: string, data: Uint8Array, timestamp: number, expiry: number): Promise<{ hash: string; stored: boolean }> {
+    return this.c.store.adopt({ recipient, namespace: NOTICE_NAMESPACE, timestamp, expiry, data })
+  }
+
+  /** Whether this node is a member of the swarm of `recipient`. */
+  servesRecipient(recipient: string): boolean {
+    return this.inSwarm(recipient) !== undefined
+  }
+
+  /**
+   * Store a notice in every member of the swarm of `recipient` (this node too when it is one); returns
+   * how many members hold it. Nodes talk to nodes directly: a notice is public and names its origin anyway.
+   */
+  async sendNotice(recipient: string, data: Uint8Array, timestamp: number, ttl: number): Promise<number> {
+    const members = this.c.swarms().nodesFor(recipient)
+    const bytes = encodeRequest({ type: 'notice', recipient, timestamp, ttl, data })
+    const held = await Promise.all(
+      members.map(async (m) => {
+        try {
+          if (m === this.c.self) return (await this.keepNotice(recipient, data, timestamp, timestamp + ttl)) !== undefined
+          const r = decodeResponse(await this.c.transport.request(m, 'service', bytes))
+          return r.type === 'stored'
+        } catch (e) {
+          this.c.logger?.debug('a notice did not reach a swarm member', { to: m, error: String(e) })
+          return false
+        }
+      }),
+    )
+    return held.filter(Boolean).length
   }
 
   /** Pass a new record to the other members, waiting for them up to REPLICATION_WAIT_MS. */

@@ -4,6 +4,7 @@ import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
 import { concat, Lru, Reader, u64be, utf8, Writer, type KVBatchOp, type KVStore } from '../../common/index.js'
 import { parseSessionId, sessionIdBytes, sessionIdOf } from '../crypto/identity.js'
 import { SessionError } from '../errors.js'
+import { NOTICE_NAMESPACE } from '../notices.js'
 
 /**
  * A service node's message store (Session's storage server, post-quantum): opaque records kept for
@@ -12,7 +13,8 @@ import { SessionError } from '../errors.js'
  *
  *   store     anyone, for namespaces 0 (direct messages) and 11..14 (groups); TTL 10 s .. 14 days;
  *             the owner only (signed), for 2..5 (config and sync of one's own devices) and 1 (the
- *             owner's published key bundle, which anyone may read); TTL up to 30 days
+ *             owner's published key bundle, which anyone may read); TTL up to 30 days; service nodes
+ *             only, for 6 (notices: relay outcomes and chain events, owner-read; see notices.ts)
  *   retrieve  the owner only: an ML-DSA-87 signature (context "pars-storage-v1") over
  *             "retrieve" ‖ namespace (u16) ‖ timestamp (u64 ms), with the key that hashes to the
  *             Session ID, the timestamp within ±60 s; paged by the last hash seen
@@ -120,8 +122,11 @@ export function messageHash(recipient: string, namespace: number, timestamp: num
 const hexBytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
 
 function checkNamespace(ns: number): void {
-  if (!Number.isInteger(ns) || (!PUBLIC_NAMESPACES.has(ns) && !PRIVATE_NAMESPACES.has(ns) && ns !== BUNDLE_NAMESPACE)) {
-    throw new SessionError('MALFORMED', `namespace ${ns} is not one this node keeps (0, 1, 2..5, 11..14)`)
+  if (
+    !Number.isInteger(ns) ||
+    (!PUBLIC_NAMESPACES.has(ns) && !PRIVATE_NAMESPACES.has(ns) && ns !== BUNDLE_NAMESPACE && ns !== NOTICE_NAMESPACE)
+  ) {
+    throw new SessionError('MALFORMED', `namespace ${ns} is not one this node keeps (0, 1, 2..6, 11..14)`)
   }
 }
 
@@ -212,6 +217,8 @@ export class MessageStore {
   /** Keep a message; returns its hash, and whether it was new. */
   async store(req: StoreRequest): Promise<{ hash: string; stored: boolean }> {
     checkNamespace(req.namespace)
+    if (req.namespace === NOTICE_NAMESPACE)
+      throw new SessionError('MALFORMED', `namespace ${NOTICE_NAMESPACE} (notices) is written by service nodes only`)
     const recipient = parseSessionId(req.recipient)
     if (!(req.data instanceof Uint8Array) || req.data.length === 0 || req.data.length > MAX_MESSAGE_BYTES) {
       throw new SessionError('MALFORMED', `a message is 1 to ${MAX_MESSAGE_BYTES} bytes`)

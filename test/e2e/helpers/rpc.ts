@@ -1,10 +1,12 @@
 // Small helpers shared by the e2e tests: the viem chain for a test node, dev accounts, raw JSON-RPC
 // over HTTP (fetch) and over a raw WebSocket (`ws`), and inline Solidity compilation with solcjs.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import solc from 'solc'
 import { WebSocket } from 'ws'
 import { defineChain, type Abi, type Chain, type Hex } from 'viem'
 import { mnemonicToAccount, type HDAccount } from 'viem/accounts'
-import { DEV_CHAIN_ID, DEV_MNEMONIC } from './node.js'
+import { DEV_CHAIN_ID, DEV_MNEMONIC, REPO_ROOT } from './node.js'
 
 /** viem chain for a node at `url` (chain id 6133 unless told otherwise). */
 export function parsChain(url: string, id: number = DEV_CHAIN_ID): Chain {
@@ -219,4 +221,37 @@ export function compileSolidity(source: string, evmVersion: 'cancun' | 'prague' 
     result[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, deployedBytecode: `0x${c.evm.deployedBytecode.object}` }
   }
   return result
+}
+
+/**
+ * Compile one contract of the project (a path under contracts/src, its imports read from there) with
+ * solcjs, as Hardhat's config does (evm cancun, optimizer 200 runs), without touching Hardhat's artifacts.
+ */
+export function compileProjectContract(path: string, name: string): Compiled {
+  const root = join(REPO_ROOT, 'contracts', 'src')
+  const input = {
+    language: 'Solidity',
+    sources: { [path]: { content: readFileSync(join(root, path), 'utf8') } },
+    settings: {
+      evmVersion: 'cancun',
+      optimizer: { enabled: true, runs: 200 },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    },
+  }
+  const findImports = (p: string): { contents: string } | { error: string } => {
+    try {
+      return { contents: readFileSync(join(root, p), 'utf8') }
+    } catch {
+      return { error: `not found: ${p}` }
+    }
+  }
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports })) as {
+    errors?: { severity: string; formattedMessage: string }[]
+    contracts: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>
+  }
+  const errors = (out.errors ?? []).filter((e) => e.severity === 'error')
+  if (errors.length > 0) throw new Error(`solc:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+  const c = out.contracts[path]?.[name]
+  if (c === undefined) throw new Error(`${name} is not in ${path}`)
+  return { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, deployedBytecode: `0x${c.evm.deployedBytecode.object}` }
 }
