@@ -69,7 +69,6 @@ export class ActionRelay implements TriggerRelay {
   private readonly pending = new Map<string, Pending>()
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private readonly targets: Set<string>
-  private nextNonce = 0n
   /** one submission at a time: the relay's nonces stay in order */
   private submitting: Promise<unknown> = Promise.resolve()
   private settling: Promise<void> = Promise.resolve()
@@ -191,12 +190,12 @@ export class ActionRelay implements TriggerRelay {
       this.refuse(`the action does not run within this relay's gas cap (${this.cfg.gasCap}): ${errorMessage(e)}`)
     }
     const account = await chain.reader(chain.head).getAccount(new Address(this.address))
+    // after the relay's own pending transactions (submissions run one at a time, so this is the next free one)
     const txNonce = this.c.pool.nextNonce(this.address, account?.nonce ?? 0n)
-    this.nextNonce = txNonce > this.nextNonce ? txNonce : this.nextNonce
     const tx = createFeeMarket1559Tx(
       {
         chainId: chain.chainId,
-        nonce: this.nextNonce,
+        nonce: txNonce,
         to: new Address(fromHex(target)),
         data,
         // a margin over the estimate: the state may move between the simulation and the block
@@ -211,7 +210,6 @@ export class ActionRelay implements TriggerRelay {
     } catch (e) {
       this.refuse(`the relay could not submit it: ${errorMessage(e)}`)
     }
-    this.nextNonce++
     const hash = tx.hash()
     this.pending.set(key, { sessionId, target, nonce, hash, since: Date.now() })
     this.c.logger.info('relayed a contract action', { target, sessionId: `${sessionId.slice(0, 10)}…`, nonce, tx: toHex(hash) })

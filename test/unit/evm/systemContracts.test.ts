@@ -16,7 +16,11 @@ describe('system contracts', () => {
       expect(compiled[name]!.abi, name).toEqual(c.abi)
       expect((ADDRESSES as Record<string, string>)[name], name).toBe(c.address)
     }
-    expect(SYSTEM_CONTRACTS.map((c) => c.address).sort()).toEqual(Object.values(BUILT).map((c) => c.address).sort())
+    expect(SYSTEM_CONTRACTS.map((c) => c.address).sort()).toEqual(
+      Object.values(BUILT)
+        .map((c) => c.address)
+        .sort(),
+    )
   }, 60_000)
 
   it('every genesis allocates them, with their code, at their addresses', () => {
