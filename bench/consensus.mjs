@@ -4,7 +4,7 @@
 // submission to finality, >= 200 transfers/s through 4 nodes. Writes the table into
 // docs/performance.md.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, openSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,11 @@ const PARSD = join(ROOT, 'dist', 'node', 'cli', 'parsd.js')
 const MNEMONIC = 'test test test test test test test test test test test junk'
 const LATENCY_TXS = Number(process.env.PARS_BENCH_LATENCY_TXS ?? 60)
 const LOAD_TXS = Number(process.env.PARS_BENCH_LOAD_TXS ?? 1200)
+// extra node flags, e.g. PARS_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p' to profile the validators
+const NODE_FLAGS = (process.env.PARS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0)
+// PARS_BENCH_LOG=debug writes each validator's log to PARS_BENCH_LOG_DIR (default the OS temp dir)/node-i.log
+const LOG_LEVEL = process.env.PARS_BENCH_LOG ?? 'warn'
+const LOG_DIR = process.env.PARS_BENCH_LOG_DIR ?? tmpdir()
 
 async function rpc(url, method, params = []) {
   const res = await fetch(url, {
@@ -60,7 +65,9 @@ async function network(n) {
   const base = await freeTestnetBase(n)
   execFileSync(process.execPath, [PARSD, 'testnet', 'init', '--validators', String(n), '--out', dir, '--base-port', String(base)])
   const procs = Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', 'warn'], { stdio: 'ignore' }),
+    spawn(process.execPath, [...NODE_FLAGS, PARSD, '--datadir', join(dir, `node-${i}`), '--log-level', LOG_LEVEL], {
+      stdio: LOG_LEVEL === 'warn' ? 'ignore' : ['ignore', 'ignore', openSync(join(LOG_DIR, `node-${i}.log`), 'w')],
+    }),
   )
   const urls = Array.from({ length: n }, (_, i) => `http://127.0.0.1:${base + i}`)
   await waitFor(

@@ -115,7 +115,9 @@ export class Execution {
   /** Open the VM on the state of `head`. */
   async init(headStateRoot: Uint8Array): Promise<void> {
     const trie = await createMPT({ db: this.c.trieDb, useKeyHashing: true, valueEncoding: 'view', cacheSize: 20_000 })
-    this.stateManager = new MerkleStateManager({ trie, common: this.c.common })
+    // account, storage and code caches: a block's writes gather there and reach the trie once, when
+    // the block's checkpoint commits (not at every transaction: a trie put re-hashes the path each time)
+    this.stateManager = new MerkleStateManager({ trie, common: this.c.common, caches: new Caches() })
     await this.stateManager.setStateRoot(headStateRoot)
     this.vm = await createVM({
       common: this.c.common.copy(),

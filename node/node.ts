@@ -1,9 +1,8 @@
 import { mkdir, readFile, access, constants, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Address } from '@ethereumjs/util'
-import { ParsError, concat, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
+import { ParsError, errorMessage, fromHex, openLevelDb, toHex, type KVStore, type Logger, type Startable } from '../common/index.js'
 import { randomBytes, randomInt } from 'node:crypto'
-import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import {
   consensusFromGenesis,
@@ -21,6 +20,7 @@ import { loadNodeKey, P2PHost } from './p2p/host.js'
 import { followRegistry, REGISTRY_ADDRESS } from './serviceRegistry.js'
 import { resolveNameByRpc, resolveNameOnChain } from './nameRegistry.js'
 import { ActionRelay } from './relay.js'
+import { TxGossip } from './txGossip.js'
 import { followSessionNotices } from './sessionNotices.js'
 import {
   ControlServer,
@@ -498,54 +498,20 @@ export class ParsNode implements Startable {
         return TopicValidatorResult.Reject
       }
     })
-    host.onGossip(topics.txs, (_from, bytes) => {
-      let tx
-      try {
-        // round (u8) ‖ raw transaction: the round makes a rebroadcast a new gossip message
-        if (bytes.length < 2) return TopicValidatorResult.Reject
-        tx = createTxFromRLP(bytes.subarray(1), { common: chain.common })
-        if (!tx.isSigned() || !tx.verifySignature()) return TopicValidatorResult.Reject
-      } catch {
-        return TopicValidatorResult.Reject
-      }
-      // known, stale or unaffordable here is not the sender's fault (ignore, do not penalize); only
-      // what this node's pool took is passed on
-      const key = toHex(tx.hash())
-      fromGossip.add(key)
-      return pool.add(tx).then(
-        () => TopicValidatorResult.Accept,
-        () => {
-          fromGossip.delete(key)
-          return TopicValidatorResult.Ignore
-        },
-      )
+    // transactions reach the proposers by gossip, in batches (node/txGossip.ts)
+    const txGossip = new TxGossip({
+      publish: (bytes) => host.publish(topics.txs, bytes),
+      pool,
+      common: chain.common,
+      rebroadcasts: TX_REBROADCASTS,
+      rebroadcastMs: TX_REBROADCAST_MS,
     })
-    // transactions reach the proposers by gossip; those still pending are gossiped again a few times
-    // (a peer that joined the topic late, or a mesh still forming at start, would miss them)
-    const rebroadcast = new Map<string, { tx: TypedTransaction; round: number }>()
-    /** hashes of transactions being added from gossip (so 'added' does not publish them again) */
-    const fromGossip = new Set<string>()
-    const publishTx = (tx: TypedTransaction, round: number): void => host.publish(topics.txs, concat(Uint8Array.of(round), tx.serialize()))
+    host.onGossip(topics.txs, (_from, bytes) => txGossip.receive(bytes))
     pool.on('added', (tx) => {
-      const key = toHex(tx.hash())
-      // gossip forwards what came by gossip; what came by RPC this node publishes, and again later
-      if (!fromGossip.delete(key)) {
-        publishTx(tx, 0)
-        rebroadcast.set(key, { tx, round: 0 })
-      }
+      txGossip.added(tx)
       engine.poke()
     })
-    const timer = setInterval(() => {
-      for (const [key, r] of rebroadcast) {
-        if (!pool.isPending(r.tx.hash()) || r.round >= TX_REBROADCASTS) {
-          rebroadcast.delete(key)
-          continue
-        }
-        r.round++
-        publishTx(r.tx, r.round)
-      }
-    }, TX_REBROADCAST_MS)
-    timer.unref()
+    txGossip.start()
     const directory = new ServiceDirectory(serviceNodesOf(config), chain.chainId, REGISTRY_ADDRESS)
     const relay = opts.relay ? await ParsNode.createRelay(opts, chain, pool, (...a) => service!.node.sendNotice(...a), logger) : undefined
     const listed = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)?.onion
@@ -573,7 +539,7 @@ export class ParsNode implements Startable {
       engine,
       config,
       validator: self !== undefined,
-      stopRebroadcast: () => clearInterval(timer),
+      stopRebroadcast: () => txGossip.stop(),
       evidence,
       ...(service ? { service: { ...service, ...(relay !== undefined ? { relay } : {}) } } : {}),
       ...(daemon ? { daemon } : {}),
