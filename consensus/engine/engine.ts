@@ -79,9 +79,22 @@ export interface EngineTiming {
   maxSkew: number
   /** with nothing to decide, how often to poll whether the network has moved on without us */
   idleCheck: number
+  /**
+   * polls of a decision outstanding at once (avalanchego's ConcurrentRepolls): their results are
+   * applied in the order they were issued, so beta consecutive successes mean the same; a decision
+   * takes about beta / concurrentPolls round trips instead of beta
+   */
+  concurrentPolls: number
 }
 
-export const DEFAULT_TIMING: EngineTiming = { window: 2000, blockTime: 400, queryTimeout: 500, maxSkew: 2000, idleCheck: 2000 }
+export const DEFAULT_TIMING: EngineTiming = {
+  window: 2000,
+  blockTime: 400,
+  queryTimeout: 500,
+  maxSkew: 2000,
+  idleCheck: 2000,
+  concurrentPolls: 4,
+}
 
 export interface EngineEvents<B> {
   finalized?(block: B): void
@@ -106,6 +119,8 @@ export interface EngineComponents<B extends ConsensusBlock> {
 
 interface Poll {
   reqId: number
+  /** concluded; waiting for the polls issued before it to be applied first */
+  done: boolean
   asked: Set<string>
   answered: Set<string>
   votes: Map<string, number>
@@ -165,7 +180,10 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   /** one block per proposer per height: a second is equivocation */
   private readonly byProposer = new Map<string, B>()
   private snowball: Snowball | undefined
-  private poll: Poll | undefined
+  /** when the current height's first candidate arrived (for the decision time in the log) */
+  private decidingSince = 0
+  /** outstanding polls, oldest first (at most concurrentPolls; one while catching up) */
+  private polls: Poll[] = []
   private nextReqId = 1
   private behind = false
   private finalizing = false
@@ -212,8 +230,12 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     this.proposeTimer?.()
     this.pollTimer?.()
     this.idleTimer?.()
-    this.poll?.cancel()
-    this.poll = undefined
+    this.cancelPolls()
+  }
+
+  private cancelPolls(): void {
+    for (const p of this.polls) p.cancel()
+    this.polls = []
   }
 
   /** Transactions arrived: a scheduled proposer with nothing to include may now build. */
@@ -478,8 +500,7 @@ export class SnowmanEngine<B extends ConsensusBlock> {
     this.byProposer.clear()
     this.pushed.clear()
     this.snowball = undefined
-    this.poll?.cancel()
-    this.poll = undefined
+    this.cancelPolls()
     this.pollTimer?.()
     this.pollTimer = undefined
     this.proposeTimer?.()
@@ -565,8 +586,10 @@ export class SnowmanEngine<B extends ConsensusBlock> {
           this.c.events?.misbehaviour?.(from, `block ${block.id} does not verify`)
         } else {
           this.candidates.set(block.id, block)
-          if (this.snowball === undefined) this.snowball = new Snowball(this.c.params, block.id, (id) => this.rankOf(id))
-          else this.snowball.add(block.id)
+          if (this.snowball === undefined) {
+            this.snowball = new Snowball(this.c.params, block.id, (id) => this.rankOf(id))
+            this.decidingSince = this.c.clock.now()
+          } else this.snowball.add(block.id)
           this.proposeTimer?.()
           this.proposeTimer = undefined
           this.schedulePoll()
@@ -603,15 +626,20 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   private scheduleIdleCheck(): void {
     this.idleTimer = this.c.clock.setTimer(this.timing.idleCheck, () => {
       if (!this.running) return
-      if (this.snowball === undefined && this.poll === undefined && !this.finalizing) this.fallBehind()
+      if (this.snowball === undefined && this.polls.length === 0 && !this.finalizing) this.fallBehind()
       this.scheduleIdleCheck()
     })
   }
 
   // --- polls ---------------------------------------------------------------------------------------
 
+  /** How many polls may be outstanding now: several while deciding a block, one while catching up. */
+  private pollCapacity(): number {
+    return this.snowball === undefined ? 1 : Math.max(1, this.timing.concurrentPolls)
+  }
+
   private schedulePoll(): void {
-    if (this.poll !== undefined || this.pollTimer !== undefined || this.finalizing || this.sync !== undefined) return
+    if (this.polls.length >= this.pollCapacity() || this.pollTimer !== undefined || this.finalizing || this.sync !== undefined) return
     if (this.snowball === undefined && !this.behind) return
     this.pollTimer = this.c.clock.setTimer(0, () => {
       this.pollTimer = undefined
@@ -620,12 +648,12 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   }
 
   private startPoll(): void {
-    if (!this.running || this.poll !== undefined || this.finalizing || this.sync !== undefined) return
+    if (!this.running || this.polls.length >= this.pollCapacity() || this.finalizing || this.sync !== undefined) return
     const sampled = this.c.validators.sample(this.c.params.k, this.c.randomInt)
     const reqId = this.nextReqId++
     const height = this.height
-    const poll: Poll = { reqId, asked: new Set(), answered: new Set(), votes: new Map(), unknown: 0, cancel: () => undefined }
-    this.poll = poll
+    const poll: Poll = { reqId, done: false, asked: new Set(), answered: new Set(), votes: new Map(), unknown: 0, cancel: () => undefined }
+    this.polls.push(poll)
     const pref = this.snowball === undefined ? undefined : this.candidates.get(this.snowball.preference)
     for (const v of sampled) {
       poll.asked.add(v.id)
@@ -648,11 +676,13 @@ export class SnowmanEngine<B extends ConsensusBlock> {
       if (push) pushedTo!.add(v.id)
       this.c.transport.send(v.id, { type: 'query', reqId, height, ...(push ? { block: pref } : {}) })
     }
+    // the next concurrent poll (a reply of this node's own may already have concluded this one)
+    if (this.polls.includes(poll)) this.schedulePoll()
   }
 
   private onReply(from: string, reqId: number, height: number, vote: string | undefined): void {
-    const poll = this.poll
-    if (poll === undefined || poll.reqId !== reqId || height !== this.height) return
+    const poll = this.polls.find((p) => p.reqId === reqId)
+    if (poll === undefined || poll.done || height !== this.height) return
     if (!poll.asked.has(from) || poll.answered.has(from)) return
     poll.answered.add(from)
     const r = this.responsiveness.get(from)
@@ -681,20 +711,27 @@ export class SnowmanEngine<B extends ConsensusBlock> {
   }
 
   private concludePoll(poll: Poll): void {
-    if (this.poll !== poll) return
+    if (poll.done || !this.polls.includes(poll)) return
     poll.cancel()
-    this.poll = undefined
-    const sb = this.snowball
-    if (sb !== undefined) {
-      sb.recordPoll(poll.votes)
-      if (sb.finalized) {
-        this.finalize(this.candidates.get(sb.preference)!, sb.polls)
+    poll.done = true
+    // results count in the order the polls were issued
+    while (this.polls[0]?.done === true) {
+      const p = this.polls.shift()!
+      const sb = this.snowball
+      if (sb !== undefined) {
+        sb.recordPoll(p.votes)
+        if (sb.finalized) {
+          // the later polls' answers no longer matter
+          this.cancelPolls()
+          this.c.logger?.debug('decided', { height: this.height, polls: sb.polls, ms: this.c.clock.now() - this.decidingSince })
+          this.finalize(this.candidates.get(sb.preference)!, sb.polls)
+          return
+        }
+      } else if (p.votes.size === 0 && p.unknown === 0) {
+        // a catch-up poll in which no one named a block at this height: we are not behind
+        this.behind = false
         return
       }
-    } else if (poll.votes.size === 0 && poll.unknown === 0) {
-      // a catch-up poll in which no one named a block at this height: we are not behind
-      this.behind = false
-      return
     }
     this.schedulePoll()
   }
