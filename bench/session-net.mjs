@@ -156,6 +156,7 @@ try {
   }
   const per = Math.ceil(LOAD / PAIRS)
   for (let j = 0; j < PAIRS; j++) await senders[j].createSession(receivers[j].getIdentity().sessionId)
+  const sendTimes = []
   const t0 = performance.now()
   const delivered = Promise.all(
     receivers.map(
@@ -170,11 +171,19 @@ try {
   )
   await Promise.all(
     senders.map(async (d, j) => {
-      for (let i = 0; i < per; i++) await d.sendMessage(receivers[j].getIdentity().sessionId, `message ${i} of sender ${j}`)
+      for (let i = 0; i < per; i++) {
+        const t = performance.now()
+        await d.sendMessage(receivers[j].getIdentity().sessionId, `message ${i} of sender ${j}`)
+        sendTimes.push(performance.now() - t)
+      }
     }),
   )
+  const sent = performance.now()
   await delivered
   const rate = (per * PAIRS) / ((performance.now() - t0) / 1000)
+  console.log(
+    `sendMessage p50 ${pct(sendTimes, 50).toFixed(1)} ms p99 ${pct(sendTimes, 99).toFixed(1)}; all sent after ${((sent - t0) / 1000).toFixed(1)} s, all received after ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  )
   for (const d of [...senders, ...receivers]) await d.stop()
   for (const h of hosts) await h.stop()
   const dp50 = pct(direct, 50)
