@@ -51,7 +51,7 @@ import {
 import { DEV_ACCOUNT_COUNT, DEV_BALANCE, DEV_MNEMONIC, deriveAccounts } from './dev.js'
 import type { NodeOptions, SessiondOptions } from './options.js'
 import { VERSION } from './version.js'
-import { getAddress } from 'viem'
+import { createPublicClient, getAddress, http } from 'viem'
 
 export type NodeErrorType =
   | { code: 'DATADIR_UNUSABLE'; path: string }
@@ -111,25 +111,16 @@ interface SessionDaemonParts {
 async function serviceNodesByRpc(
   rpc: string,
 ): Promise<{ chainId: bigint; nodes: { peerId: string; onionKey: Uint8Array; addresses: string[] }[] }> {
-  const ask = async (method: string): Promise<unknown> => {
-    let res: Response
-    try {
-      res = await fetch(rpc, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
-        signal: AbortSignal.timeout(15_000),
-      })
-    } catch (e) {
-      throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: no answer (${errorMessage(e)}): is parsd running there?`)
-    }
-    const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: { message?: string } }
-    if (body.error !== undefined || body.result === undefined)
-      throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: ${method} failed: ${body.error?.message ?? 'no result'}`)
-    return body.result
+  // viem's client, as resolveNameByRpc: a failure names the node and the method
+  const client = createPublicClient({ transport: http(rpc, { timeout: 15_000, retryCount: 0 }) })
+  let chainId: bigint
+  let list: unknown
+  try {
+    chainId = BigInt(await client.getChainId())
+    list = await client.request({ method: 'pars_serviceNodes' } as never)
+  } catch (e) {
+    throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: ${errorMessage(e).split('\n')[0]} (is parsd running there?)`)
   }
-  const chainId = BigInt(String(await ask('eth_chainId')))
-  const list = await ask('pars_serviceNodes')
   if (!Array.isArray(list)) throw new ParsError({ code: 'BAD_OPTION', option: 'rpc' }, `--rpc ${rpc}: pars_serviceNodes is not a list`)
   const nodes = list.flatMap((n: { peerId?: unknown; onionKey?: unknown; addresses?: unknown }) =>
     typeof n.peerId === 'string' && typeof n.onionKey === 'string' && /^0x[0-9a-f]+$/i.test(n.onionKey) && Array.isArray(n.addresses)
@@ -604,7 +595,7 @@ export class ParsNode implements Startable {
     }
     return new ActionRelay(
       { chain, pool, logger: logger.child('relay'), sendNotice },
-      { key, targets: opts.relayTargets, perIdPerMinute: opts.relayRate, gasCap: 5_000_000n },
+      { key, targets: opts.relayTargets, perIdPerMinute: opts.relayRate, gasCap: 5_000_000n, tip: SUGGESTED_TIP },
     )
   }
 

@@ -6,6 +6,7 @@ import { call, estimateGas, type Chain, type TxPool } from '../evm/index.js'
 import {
   describeRevert,
   encodeNotice,
+  NOTICE_TTL_MS,
   SessionError,
   sessionIdBody,
   TRIGGER_ABI,
@@ -39,6 +40,8 @@ export interface RelayConfig {
   perIdPerMinute: number
   /** the most gas one action may use */
   gasCap: bigint
+  /** the priority fee the relay pays (the node's suggested tip) */
+  tip: bigint
 }
 
 export interface RelayComponents {
@@ -53,8 +56,6 @@ export interface RelayComponents {
 const EXPIRY_MARGIN_S = 10n
 /** a submitted action that is in no final block after this long is reported dropped */
 const DROP_AFTER_MS = 120_000
-const NOTICE_TTL_MS = 14 * 86_400_000
-const TIP = 1_000_000_000n
 
 interface Pending {
   sessionId: string
@@ -117,13 +118,10 @@ export class ActionRelay implements TriggerRelay {
 
   private async nonceOf(sessionId: string, target: string): Promise<bigint> {
     const data = encodeFunctionData({ abi: TRIGGER_ABI, functionName: 'sessionNonces', args: [sessionIdBody(sessionId)] })
-    let out: Uint8Array
     try {
-      out = await call(this.c.chain, this.c.chain.head, { to: fromHex(target), data: fromHex(data) }, undefined, { gasCap: 1_000_000n })
-    } catch {
-      this.refuse(`${getAddress(target)} does not answer sessionNonces: it is not a SessionTrigger contract`)
-    }
-    try {
+      const out = await call(this.c.chain, this.c.chain.head, { to: fromHex(target), data: fromHex(data) }, undefined, {
+        gasCap: 1_000_000n,
+      })
       return decodeFunctionResult({ abi: TRIGGER_ABI, functionName: 'sessionNonces', data: toHex(out) as Hex })
     } catch {
       this.refuse(`${getAddress(target)} does not answer sessionNonces: it is not a SessionTrigger contract`)
@@ -200,8 +198,8 @@ export class ActionRelay implements TriggerRelay {
         data,
         // a margin over the estimate: the state may move between the simulation and the block
         gasLimit: (gas * 6n) / 5n + 10_000n,
-        maxPriorityFeePerGas: TIP,
-        maxFeePerGas: chain.nextBaseFee() * 2n + TIP,
+        maxPriorityFeePerGas: this.cfg.tip,
+        maxFeePerGas: chain.nextBaseFee() * 2n + this.cfg.tip,
       },
       { common: chain.common },
     ).sign(this.cfg.key)

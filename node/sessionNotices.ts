@@ -1,7 +1,7 @@
 import { decodeAbiParameters, getAddress, toEventSelector, type Hex } from 'viem'
 import { errorMessage, fromHex, toHex, type KVStore, type Logger } from '../common/index.js'
 import { queryLogs, type Chain } from '../evm/index.js'
-import { encodeNotice, MAX_NOTICE_TEXT, type Notice, type ServiceNode } from '../session/index.js'
+import { encodeNotice, MAX_NOTICE_TEXT, NOTICE_TTL_MS, type Notice, type ServiceNode } from '../session/index.js'
 
 /**
  * Chain to inbox (docs/bridge.md): every `SessionNotice(bytes32 indexed sessionId, string message)` event
@@ -13,7 +13,6 @@ import { encodeNotice, MAX_NOTICE_TEXT, type Notice, type ServiceNode } from '..
 export const SESSION_NOTICE_EVENT = 'SessionNotice(bytes32,string)'
 export const SESSION_NOTICE_TOPIC: Hex = toEventSelector(`event SessionNotice(bytes32 indexed sessionId, string message)`)
 const HEIGHT_KEY = Uint8Array.of(0x10, ...new TextEncoder().encode('notice-height'))
-const NOTICE_TTL_MS = 14 * 86_400_000
 /** blocks read at once when catching up */
 const STEP = 1000n
 

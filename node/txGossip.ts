@@ -128,7 +128,9 @@ export class TxGossip {
         continue
       }
       r.round++
-      byRound.set(r.round, [...(byRound.get(r.round) ?? []), r.tx])
+      const txs = byRound.get(r.round)
+      if (txs === undefined) byRound.set(r.round, [r.tx])
+      else txs.push(r.tx)
     }
     for (const [round, txs] of byRound) this.publish(round, txs)
   }

@@ -59,6 +59,16 @@ async function parsctl(...args: string[]): Promise<{ out: string; err: string; c
 const lastLine = (s: string): string => s.trim().split('\n').at(-1)!
 const keyHex = (i: number): string => Buffer.from(devAccount(i).getHdKey().privateKey!).toString('hex')
 
+/** SessionCounter, compiled from contracts/src and deployed by dev account 0 on the node at `url`. */
+async function deployCounter(url: string) {
+  const chain = parsChain(url)
+  const client = createPublicClient({ chain, transport: http(url) })
+  const { abi, bytecode } = compileProjectContract('examples/SessionCounter.sol', 'SessionCounter')
+  const wallet = createWalletClient({ account: devAccount(0), chain, transport: http(url) })
+  const counter = (await client.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi, bytecode }) })).contractAddress!
+  return { client, counter, abi }
+}
+
 /** Resolve with the first event of `client` that `match` accepts (the long poll wakes on arrival). */
 function nextEvent(
   client: ParsSession,
@@ -140,13 +150,7 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
     bob = await ParsSession.connect({ datadir: join(dir, 'bob') })
     bobId = (await bob.getOrCreateIdentity()).sessionId
     // SessionCounter, deployed by a dev account on node-3
-    const chain = parsChain(nodes[3]!.url)
-    client = createPublicClient({ chain, transport: http(nodes[3]!.url) })
-    const compiled = compileProjectContract('examples/SessionCounter.sol', 'SessionCounter')
-    counterAbi = compiled.abi
-    const wallet = createWalletClient({ account: devAccount(0), chain, transport: http(nodes[3]!.url) })
-    const hash = await wallet.deployContract({ abi: compiled.abi, bytecode: compiled.bytecode })
-    counter = (await client.waitForTransactionReceipt({ hash })).contractAddress!
+    ;({ client, counter, abi: counterAbi } = await deployCounter(nodes[3]!.url))
   })
 
   afterAll(async () => {
@@ -388,14 +392,7 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
     alice = await ParsSession.connect({ datadir: aliceDir })
     // Bob's light daemon needs only the node's RPC: the service nodes, their addresses and the chain come from it
     bobDaemon = await startSessiond(['--rpc', node.url, '--session-passphrase-file', join(dir, 'pass')], bobDir)
-    const chain = parsChain(node.url)
-    client = createPublicClient({ chain, transport: http(node.url) })
-    const compiled = compileProjectContract('examples/SessionCounter.sol', 'SessionCounter')
-    counterAbi = compiled.abi
-    const wallet = createWalletClient({ account: devAccount(0), chain, transport: http(node.url) })
-    counter = (
-      await client.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi: compiled.abi, bytecode: compiled.bytecode }) })
-    ).contractAddress!
+    ;({ client, counter, abi: counterAbi } = await deployCounter(node.url))
   })
 
   afterAll(async () => {
