@@ -16,8 +16,6 @@ export const NOTICE_NAMESPACE = 6
 /** The conversation notices appear in (not a Session ID: no messages can be sent to it). */
 export const NOTICES_SESSION = 'notices'
 const VERSION = 1
-/** how long a notice is kept: the longest a record of a public namespace may live (14 days) */
-export { MAX_TTL_MS as NOTICE_TTL_MS } from './storage/store.js'
 /** the longest message text a chain notice carries (longer ones are cut) */
 export const MAX_NOTICE_TEXT = 1024
 

@@ -33,6 +33,8 @@ import { NOTICE_NAMESPACE } from '../notices.js'
 export const MAX_MESSAGE_BYTES = 76_800
 export const MIN_TTL_MS = 10_000
 export const MAX_TTL_MS = 14 * 24 * 3600 * 1000
+/** how long a notice (namespace 6) is kept: the longest a record of a public namespace may live */
+export const NOTICE_TTL_MS = MAX_TTL_MS
 export const MAX_PRIVATE_TTL_MS = 30 * 24 * 3600 * 1000
 export const AUTH_WINDOW_MS = 60_000
 /** records one inbox (recipient, namespace) holds at most; the oldest go first */
