@@ -51,6 +51,8 @@ export interface DaemonComponents {
   logger?: Logger
   /** ms between inbox polls (default 1 s) */
   pollMs?: number
+  /** ms a sent message's sync record waits for others to share one store with (default 1 s) */
+  syncDelayMs?: number
   /** mean ms between cover (dummy) onion requests; 0 or absent: none */
   coverTrafficMs?: number
   /** the chain this daemon's network runs (a relay on another chain is refused); absent: no contract actions */
@@ -577,7 +579,7 @@ export class SessionDaemon {
       this.syncTimer = setTimeout(() => {
         this.syncTimer = undefined
         this.flushSync().catch((e: unknown) => this.c.logger?.debug('device sync deferred', { error: String(e) }))
-      }, SYNC_DELAY_MS)
+      }, this.c.syncDelayMs ?? SYNC_DELAY_MS)
       this.syncTimer.unref?.()
     }
     return message
@@ -698,16 +700,21 @@ export class SessionDaemon {
 
   /** Fetch and open what arrived since the last poll; returns how many messages were new. */
   poll(): Promise<number> {
-    return this.pollWith(true)
+    return this.pollWith(true, true)
   }
 
-  private pollWith(sync: boolean): Promise<number> {
+  /**
+   * `flush`: store this device's unsynced records now. A poll asked for (`poll()`) does; a periodic
+   * poll leaves them to the sync timer when one is set (so each timer's worth costs one owner
+   * signature, ~7 ms, not two), and otherwise retries what a failed flush left behind.
+   */
+  private pollWith(sync: boolean, flush = false): Promise<number> {
     // one poll at a time; a failed poll does not stop the next one
-    this.polling = this.polling.catch(() => 0).then(() => this.pollOnce(sync))
+    this.polling = this.polling.catch(() => 0).then(() => this.pollOnce(sync, flush))
     return this.polling
   }
 
-  private async pollOnce(withSync: boolean): Promise<number> {
+  private async pollOnce(withSync: boolean, flush: boolean): Promise<number> {
     if (!this.bundlePublished) await this.publishBundle()
     // each poll asks the other lane's member: one that hides messages is passed over every other poll
     this.pollLane ^= 1
@@ -744,7 +751,7 @@ export class SessionDaemon {
       if (this.syncCursor !== undefined) await this.c.kv.put(K.syncCursor, enc.encode(this.syncCursor))
       more = r.more
     }
-    await this.flushSync()
+    if (flush || this.syncTimer === undefined) await this.flushSync()
     this.lastPoll = this.now()
     return received
   }

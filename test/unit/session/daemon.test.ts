@@ -2,7 +2,15 @@
 // messages both ways, Bob offline then online, a restart on the same store.
 import { describe, expect, it } from 'vitest'
 import { openMemoryDb, type KVStore } from '../../../common/index.js'
-import { generatePrekey, identityFromPhrase, SessionDaemon, type UnlockedIdentity } from '../../../session/index.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import {
+  decodeRequest,
+  generatePrekey,
+  identityFromPhrase,
+  SessionDaemon,
+  SYNC_NAMESPACE,
+  type UnlockedIdentity,
+} from '../../../session/index.js'
 import { alice, bob, PHRASE_A, PHRASE_B, seededRandom } from './helpers.js'
 import { network } from './net.js'
 
@@ -17,7 +25,7 @@ async function daemon(
   net: Awaited<ReturnType<typeof network>>,
   who: UnlockedIdentity,
   kv?: KVStore,
-  extra: { coverTrafficMs?: number; random?: (n: number) => Uint8Array } = {},
+  extra: { coverTrafficMs?: number; random?: (n: number) => Uint8Array; pollMs?: number; syncDelayMs?: number } = {},
 ) {
   const d = new SessionDaemon({
     kv: kv ?? (await openMemoryDb()),
@@ -88,7 +96,7 @@ describe('the session daemon', () => {
     await a.sendMessage(bob.sessionId, 'first')
     await b1.poll()
     await b1.sendMessage(alice.sessionId, 'reply from the phone')
-    await b1.poll() // a daemon stores its sync records with its next poll (within a second when it runs)
+    await b1.poll() // a poll asked for stores the sync records (a running daemon does within a second)
     await a.poll()
     // Bob's second device: same phrase, its own prekey and an empty store
     const b2 = await daemon(net, { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(2, Math.floor(Date.now() / 1000))] })
@@ -223,6 +231,45 @@ describe('the session daemon', () => {
     }
   })
 
+  it('the sync records of a moment share one owner-signed store: the periodic polls leave them to the sync timer', async () => {
+    const net = await network(7)
+    // the distinct sync stores the swarm is asked to keep (both lanes send the same one)
+    const syncStores = new Set<string>()
+    for (const node of net.nodes.values()) {
+      const honest = node.handle.bind(node)
+      node.handle = async (bytes, from) => {
+        const q = decodeRequest(bytes)
+        if (q.type === 'store' && q.namespace === SYNC_NAMESPACE) syncStores.add(bytesToHex(q.data))
+        return honest(bytes, from)
+      }
+    }
+    const b = await daemon(net, unlocked(bob, PHRASE_B))
+    const a = await daemon(net, unlocked(alice, PHRASE_A), undefined, { pollMs: 5, syncDelayMs: 3_600_000 })
+    const polls = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const last = a.getStatus().lastPoll
+        await new Promise<void>((resolve) => {
+          const check = setInterval(() => {
+            if (a.getStatus().lastPoll > last) resolve(clearInterval(check))
+          }, 2)
+        })
+      }
+    }
+    await a.createSession(bob.sessionId)
+    await a.sendMessage(bob.sessionId, 'one')
+    await polls(3)
+    await a.sendMessage(bob.sessionId, 'two')
+    await polls(3)
+    // six periodic polls (one of them reads the sync namespace) and nothing stored yet
+    expect(a.getStatus().unsynced).toBe(2)
+    expect(syncStores.size).toBe(0)
+    await a.poll() // a poll asked for stores them: one store for both
+    expect(a.getStatus().unsynced).toBe(0)
+    expect(syncStores.size).toBe(1)
+    await a.stop()
+    await b.stop()
+  })
+
   it('device sync carries many messages, and the largest message whole', async () => {
     const net = await network(7)
     const a = await daemon(net, unlocked(alice, PHRASE_A))
@@ -232,7 +279,7 @@ describe('the session daemon', () => {
     await a.sendMessage(bob.sessionId, big)
     for (let i = 0; i < 20; i++) await a.sendMessage(bob.sessionId, `m${i}`)
     expect(await b1.poll()).toBe(21)
-    await b1.stop() // its sync records are stored by now (a poll ends with them)
+    await b1.stop() // stopping stores its sync records
     const b2 = await daemon(net, { ...unlocked(bob, PHRASE_B), prekeys: [generatePrekey(2, Math.floor(Date.now() / 1000))] })
     expect(await b2.poll()).toBe(21)
     const got = b2.getMessages(alice.sessionId)
