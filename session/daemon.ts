@@ -12,7 +12,7 @@ import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSen
 import type { OnionCircuit } from './onion/onion.js'
 import type { KeyBundle, Prekey } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
-import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
+import { MAX_PRIVATE_TTL_MS, signOwner, type OwnerAuth } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 import { decodeNotice, NOTICE_NAMESPACE, noticeId, NOTICES_SESSION, noticeText, type Notice } from './notices.js'
 import { signTriggerAction } from './trigger.js'
@@ -125,7 +125,7 @@ export interface PeerInfo {
 /** Sessions kept per peer (the current one and older ones that may still carry messages). */
 const KEPT_SESSIONS = 4
 /** How long a retrieve signature is reused (the node accepts one for ±60 s). */
-const RETRIEVE_AUTH_REUSE_MS = 30_000
+const OWNER_AUTH_REUSE_MS = 30_000
 /** A circuit is replaced after this long (hops keep one for CIRCUIT_TTL_MS = 10 min). */
 export const CIRCUIT_MAX_AGE_MS = 5 * 60_000
 /** How long the daemon polls notices every time while a relayed action's outcome is awaited. */
@@ -757,20 +757,21 @@ export class SessionDaemon {
   }
 
   private pollLane = 0
-  private readonly retrieveAuths = new Map<number, OwnerAuth>()
+  private readonly ownerAuths = new Map<string, OwnerAuth>()
 
   /**
-   * The owner signature for retrieving a namespace, made again every RETRIEVE_AUTH_REUSE_MS (an
-   * ML-DSA-87 signature costs ~7 ms; a poll a second would spend most of a core on them). A retrieve
-   * signature is good for ±60 s at the node anyway, so reusing it within 30 s gives nobody more
-   * than the window already did.
+   * The owner signature for retrieving from, or storing into, a namespace of one's own, made again
+   * every OWNER_AUTH_REUSE_MS (an ML-DSA-87 signature costs ~7 ms; a poll a second, or a sync batch
+   * a second, would spend most of a core on them). A signature is good for ±60 s at the node anyway,
+   * so reusing it within 30 s gives nobody more than the window already did.
    */
-  private retrieveAuth(namespace: number): OwnerAuth {
+  private ownerAuth(kind: 'retrieve' | 'store', namespace: number): OwnerAuth {
     const now = this.now()
-    const kept = this.retrieveAuths.get(namespace)
-    if (kept !== undefined && now - kept.timestamp < RETRIEVE_AUTH_REUSE_MS) return kept
-    const auth = signOwner(this.me.mldsa, 'retrieve', namespace, now)
-    this.retrieveAuths.set(namespace, auth)
+    const key = `${kind} ${namespace}`
+    const kept = this.ownerAuths.get(key)
+    if (kept !== undefined && now - kept.timestamp < OWNER_AUTH_REUSE_MS) return kept
+    const auth = signOwner(this.me.mldsa, kind, namespace, now)
+    this.ownerAuths.set(key, auth)
     return auth
   }
   private async retrieve(namespace: number, lastHash: string | undefined): Promise<Extract<ServiceResponse, { type: 'messages' }>> {
@@ -782,7 +783,7 @@ export class SessionDaemon {
         namespace,
         limit: 100,
         ...(lastHash !== undefined ? { lastHash } : {}),
-        auth: this.retrieveAuth(namespace),
+        auth: this.ownerAuth('retrieve', namespace),
       },
       this.pollLane,
     )
@@ -809,7 +810,6 @@ export class SessionDaemon {
           const data = seal(this.syncKey, pad(encodeSyncBatch(batch)), SYNC_AAD, this.random)
           const timestamp = this.now()
           const ttl = MAX_PRIVATE_TTL_MS
-          const hash = messageHash(this.me.sessionId, SYNC_NAMESPACE, timestamp, ttl, data)
           const r = await this.storeTwice(this.me.sessionId, {
             type: 'store',
             recipient: this.me.sessionId,
@@ -817,7 +817,7 @@ export class SessionDaemon {
             timestamp,
             ttl,
             data,
-            auth: signOwner(this.me.mldsa, 'store', SYNC_NAMESPACE, timestamp, hexToBytes(hash)),
+            auth: this.ownerAuth('store', SYNC_NAMESPACE),
           })
           if (r.type === 'error') throw new SessionError(r.code, `device sync: ${r.message}`)
           for (const rec of batch) this.unsynced.delete(rec.id)

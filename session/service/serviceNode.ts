@@ -4,7 +4,7 @@ import { buildOnion, OnionCircuit, openReply, sealReply, type OnionHop, type Oni
 import type { RandomSource } from '../crypto/primitives.js'
 import { decodeBundle, encodeBundle, makeBundle, verifyBundle, type KeyBundle, type Prekey } from '../crypto/bundle.js'
 import type { Identity } from '../crypto/identity.js'
-import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, messageHash, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
+import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
 import type { SwarmMap } from '../swarm/swarms.js'
 import type { RegisteredNode } from '../swarm/directory.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
@@ -305,8 +305,7 @@ export async function circuitRequest(transport: ServiceTransport, circuit: Onion
 export async function publishBundle(send: OnionSend, me: Identity, prekey: Prekey, nowMs: number = Date.now()): Promise<ServiceResponse> {
   const data = encodeBundle(makeBundle(me, prekey))
   const ttl = Math.min(MAX_PRIVATE_TTL_MS, Math.max(MIN_TTL_MS, prekey.expiresAt * 1000 - nowMs))
-  const hash = messageHash(me.sessionId, BUNDLE_NAMESPACE, nowMs, ttl, data)
-  const auth = signOwner(me.mldsa, 'store', BUNDLE_NAMESPACE, nowMs, Uint8Array.from(Buffer.from(hash, 'hex')))
+  const auth = signOwner(me.mldsa, 'store', BUNDLE_NAMESPACE, nowMs)
   return send({
     type: 'store',
     recipient: me.sessionId,

@@ -12,9 +12,12 @@ import { NOTICE_NAMESPACE } from '../notices.js'
  * sender: a record is the recipient, the namespace, the sender's ciphertext and its timing.
  *
  *   store     anyone, for namespaces 0 (direct messages) and 11..14 (groups); TTL 10 s .. 14 days;
- *             the owner only (signed), for 2..5 (config and sync of one's own devices) and 1 (the
- *             owner's published key bundle, which anyone may read); TTL up to 30 days; service nodes
- *             only, for 6 (notices: relay outcomes and chain events, owner-read; see notices.ts)
+ *             the owner only, for 2..5 (config and sync of one's own devices) and 1 (the owner's
+ *             published key bundle, which anyone may read); TTL up to 30 days; service nodes only,
+ *             for 6 (notices: relay outcomes and chain events, owner-read; see notices.ts). The
+ *             owner signs "store" ‖ namespace ‖ timestamp as for a retrieve, not the record: the
+ *             signature says who may write there, and a client reuses it while it is fresh (see
+ *             checkOwner for why binding the record would add nothing)
  *   retrieve  the owner only: an ML-DSA-87 signature (context "pars-storage-v1") over
  *             "retrieve" ‖ namespace (u16) ‖ timestamp (u64 ms), with the key that hashes to the
  *             Session ID, the timestamp within ±60 s; paged by the last hash seen
@@ -235,7 +238,12 @@ export class MessageStore {
       throw new SessionError('MALFORMED', 'the message timestamp is more than 60 s from this node clock')
     }
     const hash = messageHash(recipient, req.namespace, req.timestamp, req.ttl, req.data)
-    if (priv) this.checkOwner(recipient, req.auth, ownerStatement('store', req.namespace, req.auth?.timestamp ?? 0, hexBytes(hash)))
+    // Not bound to the record: the signature reaches only the swarm member at the end of the
+    // client's onion path, and a member can already write into an owner's namespaces by replication.
+    // Those records protect themselves (sync batches are sealed with the owner's key, bundles carry
+    // the owner's own signature). What the signature keeps out is everyone else; one signature per
+    // namespace and 30 s then does that, instead of an ML-DSA-87 signature (~7 ms) per store.
+    if (priv) this.checkOwner(recipient, req.auth, ownerStatement('store', req.namespace, req.auth?.timestamp ?? 0))
     return this.insert(recipient, req.namespace, req.timestamp, req.timestamp + req.ttl, req.data, hash)
   }
 

@@ -74,14 +74,19 @@ describe('the service node message store', () => {
     expect(await codeOfAsync(s.store(msg('x', { recipient: 'not an id' })))).toBe('MALFORMED')
   })
 
-  it('private namespaces take only the owner s own writes, for up to 30 days', async () => {
+  it('private namespaces take only the owner s own writes, for up to 30 days; one fresh signature serves several stores', async () => {
     const s = await store()
     const req = msg('my settings', { namespace: 2, ttl: 30 * 86_400_000 })
     expect(await codeOfAsync(s.store(req))).toBe('BAD_SIGNATURE')
-    const hash = messageHash(bob.sessionId, 2, T, req.ttl, req.data)
-    const bytes = Uint8Array.from(Buffer.from(hash, 'hex'))
-    expect(await codeOfAsync(s.store({ ...req, auth: signOwner(alice.mldsa, 'store', 2, T, bytes) }))).toBe('BAD_SIGNATURE')
-    expect((await s.store({ ...req, auth: signOwner(bob.mldsa, 'store', 2, T, bytes) })).stored).toBe(true)
+    expect(await codeOfAsync(s.store({ ...req, auth: signOwner(alice.mldsa, 'store', 2, T) }))).toBe('BAD_SIGNATURE')
+    expect(await codeOfAsync(s.store({ ...req, auth: signOwner(bob.mldsa, 'retrieve', 2, T) }))).toBe('BAD_SIGNATURE')
+    expect(await codeOfAsync(s.store({ ...req, auth: signOwner(bob.mldsa, 'store', 3, T) }))).toBe('BAD_SIGNATURE')
+    expect(await codeOfAsync(s.store({ ...req, auth: signOwner(bob.mldsa, 'store', 2, T - 61_000) }))).toBe('BAD_SIGNATURE')
+    const auth = signOwner(bob.mldsa, 'store', 2, T - 30_000) // made half a minute ago, still within the window
+    expect((await s.store({ ...req, auth })).stored).toBe(true)
+    expect((await s.store({ ...msg('more settings', { namespace: 2, ttl: 30 * 86_400_000 }), auth })).stored).toBe(true)
+    const { messages } = await s.retrieve({ recipient: bob.sessionId, namespace: 2, auth: signOwner(bob.mldsa, 'retrieve', 2, T) })
+    expect(messages).toHaveLength(2)
   })
 
   it('expired messages are never returned and are swept; the owner deletes, no one else can', async () => {
