@@ -1,7 +1,8 @@
 import { decodeEventLog, type Hex } from 'viem'
-import { errorMessage, fromHex, toHex, type Logger } from '../common/index.js'
-import { queryLogs, ServiceNodeRegistry, type Chain } from '../evm/index.js'
+import { fromHex, toHex, type Logger } from '../common/index.js'
+import { ServiceNodeRegistry, type Chain } from '../evm/index.js'
 import type { RegistryEvent, ServiceDirectory, SwarmMap } from '../session/index.js'
+import { followFinalizedLogs } from './finalizedLogs.js'
 
 /** The registry's address, as bytes. */
 export const REGISTRY_ADDRESS = fromHex(ServiceNodeRegistry.address)
@@ -42,37 +43,22 @@ export async function followRegistry(
   changed: (before: SwarmMap, after: SwarmMap) => void,
   logger: Logger,
 ): Promise<() => void> {
-  let applied = 0n
-  let running: Promise<void> = Promise.resolve()
-  const catchUp = (): void => {
-    running = running.then(async () => {
-      const to = chain.finalized.header.number
-      if (to <= applied) return
-      try {
-        const logs = await queryLogs(chain, applied + 1n, to, { addresses: [REGISTRY_ADDRESS], topics: [] }, Number.MAX_SAFE_INTEGER)
-        const byBlock = new Map<bigint, { hash: Uint8Array; events: RegistryEvent[] }>()
-        for (const l of logs) {
-          const e = registryEvent(l)
-          if (e === undefined) continue
-          const b = byBlock.get(l.blockNumber) ?? { hash: l.blockHash, events: [] }
-          b.events.push(e)
-          byBlock.set(l.blockNumber, b)
-        }
-        for (const [, b] of [...byBlock].sort(([x], [y]) => (x < y ? -1 : 1))) {
-          const moved = directory.applyBlock(b.events, b.hash)
-          if (moved !== undefined) {
-            logger.info('service nodes changed', { nodes: directory.hops().length, registered: directory.registeredNodes().length })
-            changed(moved.before, moved.after)
-          }
-        }
-        applied = to
-      } catch (e) {
-        logger.warn('reading the service node registry failed; retrying with the next block', { error: errorMessage(e) })
+  const filter = { addresses: [REGISTRY_ADDRESS], topics: [] }
+  return followFinalizedLogs(chain, { from: 0n, filter, what: 'the service node registry', logger }, (logs) => {
+    const byBlock = new Map<bigint, { hash: Uint8Array; events: RegistryEvent[] }>()
+    for (const l of logs) {
+      const e = registryEvent(l)
+      if (e === undefined) continue
+      const b = byBlock.get(l.blockNumber) ?? { hash: l.blockHash, events: [] }
+      b.events.push(e)
+      byBlock.set(l.blockNumber, b)
+    }
+    for (const [, b] of [...byBlock].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      const moved = directory.applyBlock(b.events, b.hash)
+      if (moved !== undefined) {
+        logger.info('service nodes changed', { nodes: directory.hops().length, registered: directory.registeredNodes().length })
+        changed(moved.before, moved.after)
       }
-    })
-  }
-  chain.on('newHead', catchUp)
-  catchUp()
-  await running
-  return () => chain.off('newHead', catchUp)
+    }
+  })
 }
