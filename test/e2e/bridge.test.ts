@@ -3,8 +3,7 @@
 // SessionCounter through a relay on another node, and the outcome and the contract's notice arrive in
 // her inbox. A hostile client then hands the relay forged, replayed, expired, wrong-chain and
 // wrong-key actions through an onion path: each is refused by name and none costs the relay gas.
-import { execFile, execFileSync } from 'node:child_process'
-import { promisify } from 'node:util'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,7 +28,6 @@ import {
   ParsSession,
   sessionIdBody,
   signTriggerAction,
-  type MessageEvent,
   type OnionHop,
   type ServiceRequest,
   type ServiceResponse,
@@ -37,25 +35,15 @@ import {
   type SignedTrigger,
 } from '../../session/index.js'
 import { freePort, freeTestnetBase, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
-import { startSessiond, type RunningDaemon } from './helpers/sessiond.js'
+import { runParsctl } from './helpers/cli.js'
+import { nextEvent, startSessiond, type RunningDaemon } from './helpers/sessiond.js'
 import { compileProjectContract, devAccount, parsChain } from './helpers/rpc.js'
 
 const N = 4
 const PARSD = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsd.js')
-const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
-const execFileAsync = promisify(execFile)
 
-/** parsctl's stdout, exit code and stderr (a failing command is an answer here, not a test error). */
-async function parsctl(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  try {
-    const r = await execFileAsync(process.execPath, [PARSCTL, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 })
-    return { out: r.stdout, err: r.stderr, code: 0 }
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; code?: number }
-    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : -1 }
-  }
-}
-
+/** parsctl's exit code, stdout and stderr (a failing command is an answer here) */
+const parsctl = (...args: string[]) => runParsctl(args)
 const lastLine = (s: string): string => s.trim().split('\n').at(-1)!
 const keyHex = (i: number): string => Buffer.from(devAccount(i).getHdKey().privateKey!).toString('hex')
 
@@ -67,24 +55,6 @@ async function deployCounter(url: string) {
   const wallet = createWalletClient({ account: devAccount(0), chain, transport: http(url) })
   const counter = (await client.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi, bytecode }) })).contractAddress!
   return { client, counter, abi }
-}
-
-/** Resolve with the first event of `client` that `match` accepts (the long poll wakes on arrival). */
-function nextEvent(
-  client: ParsSession,
-  match: (e: MessageEvent) => boolean,
-  options: { session?: string; after?: number } = {},
-): Promise<MessageEvent> {
-  return new Promise((resolve) => {
-    const stop = client.onMessage(
-      (e) => {
-        if (!match(e)) return
-        stop()
-        resolve(e)
-      },
-      { ...options, includeOwn: true },
-    )
-  })
 }
 
 describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action, notices', () => {
@@ -120,7 +90,7 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
     writeFileSync(join(dir, 'relay.key'), `0x${keyHex(7)}\n`)
     writeFileSync(join(dir, 'alice-payer.key'), `${keyHex(3)}\n`)
     aliceId = lastLine(
-      (await parsctl('session', 'identity', 'create', '--datadir', aliceDir, '--passphrase-file', join(dir, 'alice.pass'))).out,
+      (await parsctl('session', 'identity', 'create', '--datadir', aliceDir, '--passphrase-file', join(dir, 'alice.pass'))).stdout,
     )
     const sessionPort = await freePort()
     for (let i = 0; i < N; i++) {
@@ -179,9 +149,9 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
       '--rpc',
       nodes[0]!.url,
     )
-    expect(reg.err).toBe('')
-    expect(reg.out).toContain('registered alice.pars')
-    expect(lastLine((await parsctl('name', 'resolve', 'alice.pars', '--rpc', nodes[3]!.url)).out)).toBe(aliceId)
+    expect(reg.stderr).toBe('')
+    expect(reg.stdout).toContain('registered alice.pars')
+    expect(lastLine((await parsctl('name', 'resolve', 'alice.pars', '--rpc', nodes[3]!.url)).stdout)).toBe(aliceId)
     const arriving = nextEvent(alice, (e) => e.session === bobId, { after: 0 })
     expect(await bob.createSession('alice.pars')).toBe(aliceId)
     await bob.sendMessage('alice.pars', 'hello alice.pars, it is bob')
@@ -204,12 +174,12 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
       '--datadir',
       aliceDir,
     )
-    expect(r.err).toBe('')
+    expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const [hash, status] = lastLine(r.out).split(' ')
+    const [hash, status] = lastLine(r.stdout).split(' ')
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/)
     expect(status).toBe('success')
-    expect(r.out).toContain(`relay ${relayPeer} took action 0`)
+    expect(r.stdout).toContain(`relay ${relayPeer} took action 0`)
     // on chain: the counter moved, for Alice's Session ID, and the relay's account paid
     const receipt = await client.getTransactionReceipt({ hash: hash as Hex })
     expect(receipt.status).toBe('success')
@@ -223,23 +193,23 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
     const chainNotice = (await notice).message
     expect(chainNotice.text).toContain('SessionCounter: number is 1')
     expect(chainNotice.notice).toMatchObject({ kind: 'chain', contract: getAddress(counter), txHash: hash })
-    const shown = (await parsctl('session', 'messages', '--session', 'notices', '--datadir', aliceDir)).out
+    const shown = (await parsctl('session', 'messages', '--session', 'notices', '--datadir', aliceDir)).stdout
     expect(shown).toContain(`${hash} success in block ${receipt.blockNumber}`)
     expect(shown).toContain('SessionCounter: number is 1')
   })
 
   it('without --relay the daemon finds a relay itself; what the contract or relay would refuse costs nothing', async () => {
     const r = await parsctl('session', 'trigger', '--to', counter, '--function', 'increment()', '--wait', '--datadir', aliceDir)
-    expect(r.err).toBe('')
-    expect(lastLine(r.out)).toMatch(/^0x[0-9a-f]{64} success$/)
-    expect(r.out).toContain(`relay ${relayPeer} took action 1`)
+    expect(r.stderr).toBe('')
+    expect(lastLine(r.stdout)).toMatch(/^0x[0-9a-f]{64} success$/)
+    expect(r.stdout).toContain(`relay ${relayPeer} took action 1`)
     expect(await number()).toBe(2n)
 
     const before = await relayBalance()
     // a function SessionCounter does not allow: the relay's simulation sees the contract's refusal
     const notAllowed = await parsctl('session', 'trigger', '--to', counter, '--function', 'number()', '--datadir', aliceDir)
     expect(notAllowed.code).toBe(1)
-    expect(notAllowed.err).toMatch(/refused: .*NotAllowed\(/)
+    expect(notAllowed.stderr).toMatch(/refused: .*NotAllowed\(/)
     // not a SessionTrigger contract
     const notTrigger = await parsctl(
       'session',
@@ -252,7 +222,7 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
       aliceDir,
     )
     expect(notTrigger.code).toBe(1)
-    expect(notTrigger.err).toContain('not a SessionTrigger contract')
+    expect(notTrigger.stderr).toContain('not a SessionTrigger contract')
     // a node that does not relay, named
     const noRelay = await parsctl(
       'session',
@@ -267,7 +237,7 @@ describe('the bridge on a 4-node testnet: names, a relayed SessionCounter action
       aliceDir,
     )
     expect(noRelay.code).toBe(1)
-    expect(noRelay.err).toContain('does not relay')
+    expect(noRelay.stderr).toContain('does not relay')
     expect(await relayBalance()).toBe(before)
     expect(await number()).toBe(2n)
   })
@@ -383,8 +353,10 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
     writeFileSync(join(dir, 'owner.key'), `${keyHex(4)}\n`)
     const aliceDir = join(dir, 'alice')
     bobDir = join(dir, 'bob')
-    aliceId = lastLine((await parsctl('session', 'identity', 'create', '--datadir', aliceDir, '--passphrase-file', join(dir, 'pass'))).out)
-    bobId = lastLine((await parsctl('session', 'identity', 'create', '--datadir', bobDir, '--passphrase-file', join(dir, 'pass'))).out)
+    aliceId = lastLine(
+      (await parsctl('session', 'identity', 'create', '--datadir', aliceDir, '--passphrase-file', join(dir, 'pass'))).stdout,
+    )
+    bobId = lastLine((await parsctl('session', 'identity', 'create', '--datadir', bobDir, '--passphrase-file', join(dir, 'pass'))).stdout)
     node = await startNode({
       datadir: aliceDir,
       args: ['--session', '--session-port', String(await freePort()), '--session-passphrase-file', join(dir, 'pass')],
@@ -416,9 +388,9 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
       '--rpc',
       node.url,
     )
-    expect(reg.out).toContain('registered alice.pars')
+    expect(reg.stdout).toContain('registered alice.pars')
     const arriving = nextEvent(alice, (e) => e.session === bobId, { after: 0 })
-    expect(lastLine((await parsctl('session', 'create', '--recipient', 'alice.pars', '--datadir', bobDir, '--rpc', node.url)).out)).toBe(
+    expect(lastLine((await parsctl('session', 'create', '--recipient', 'alice.pars', '--datadir', bobDir, '--rpc', node.url)).stdout)).toBe(
       aliceId,
     )
     await parsctl('session', 'send', '--session', 'alice.pars', '--message', 'hi alice', '--datadir', bobDir, '--rpc', node.url)
@@ -428,8 +400,8 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
     const relayer = devAccount(19).address
     const before = await client.getBalance({ address: relayer })
     const r = await parsctl('session', 'trigger', '--to', counter, '--function', 'increment()', '--wait', '--datadir', join(dir, 'alice'))
-    expect(r.err).toBe('')
-    const [hash, status] = lastLine(r.out).split(' ')
+    expect(r.stderr).toBe('')
+    const [hash, status] = lastLine(r.stdout).split(' ')
     expect(status).toBe('success')
     expect((await client.getTransactionReceipt({ hash: hash as Hex })).from.toLowerCase()).toBe(relayer.toLowerCase())
     expect(await client.getBalance({ address: relayer })).toBeLessThan(before)
@@ -439,7 +411,7 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
 
     // Bob, from his light daemon, too: his own nonce, his own notices
     const bobs = await parsctl('session', 'trigger', '--to', counter, '--function', 'increment()', '--wait', '--datadir', bobDir)
-    expect(lastLine(bobs.out)).toMatch(/^0x[0-9a-f]{64} success$/)
+    expect(lastLine(bobs.stdout)).toMatch(/^0x[0-9a-f]{64} success$/)
     expect(await client.readContract({ address: counter, abi: counterAbi, functionName: 'number' })).toBe(2n)
     expect(
       await client.readContract({ address: counter, abi: counterAbi, functionName: 'incrementsBy', args: [sessionIdBody(bobId)] }),
@@ -447,6 +419,6 @@ describe('the bridge on parsd --dev --session: the dev node is the service node 
     // the notices conversation takes no messages
     const send = await parsctl('session', 'send', '--session', 'notices', '--message', 'hello?', '--datadir', bobDir)
     expect(send.code).toBe(1)
-    expect(send.err).toContain('read-only')
+    expect(send.stderr).toContain('read-only')
   })
 })

@@ -2,42 +2,14 @@
 // datadirs (offline: no node is started). create / show / export-phrase / restore, the passphrase
 // from a file or from stdin, the refusals that must leave the keystore byte-identical, and the
 // duress passphrase.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import QRCode from 'qrcode'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT } from './helpers/node.js'
+import { runParsctl, type CliRun } from './helpers/cli.js'
 
-const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
 const SESSION_ID = /^05[0-9a-f]{64}$/
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Run parsctl to completion. `input`: written to its stdin (a pipe, not a TTY), then closed. */
-function parsctl(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PARSCTL, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 60_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.on('error', () => {}) // EPIPE when parsctl exits without reading its stdin
-    child.stdin.end(opts.input ?? '')
-  })
-}
 
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l !== '')
@@ -48,13 +20,13 @@ function lastLine(text: string): string {
 }
 
 /** A success: exit 0 and nothing on stderr. */
-function expectOk(r: Run): void {
+function expectOk(r: CliRun): void {
   expect(r.code, `exit status; stderr:\n${r.stderr}`).toBe(0)
   expect(r.stderr).toBe('')
 }
 
 /** A refusal: exit 1, one `parsctl: ...` line on stderr matching `why`, no stack trace, nothing on stdout. */
-function expectRefused(r: Run, why: RegExp): void {
+function expectRefused(r: CliRun, why: RegExp): void {
   expect(r.code, `exit status; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(1)
   expect(lines(r.stderr), r.stderr).toHaveLength(1)
   expect(r.stderr).toMatch(/^parsctl: /)
@@ -76,7 +48,7 @@ const keystore = (dir: string): string => join(dir, 'session', 'identity.json')
 
 let pass: string // --passphrase-file of the main identity
 let main: string // its datadir
-let created: Run
+let created: CliRun
 let mainId: string
 let mainPhrase: string
 
@@ -84,10 +56,10 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pars-e2e-session-cli-'))
   pass = file('pass', 'correct horse battery staple\n')
   main = datadir()
-  created = await parsctl(['session', 'identity', 'create', '--datadir', main, '--passphrase-file', pass])
+  created = await runParsctl(['session', 'identity', 'create', '--datadir', main, '--passphrase-file', pass])
   expectOk(created)
   mainId = lastLine(created.stdout)
-  const exported = await parsctl(['session', 'identity', 'export-phrase', '--datadir', main, '--passphrase-file', pass])
+  const exported = await runParsctl(['session', 'identity', 'export-phrase', '--datadir', main, '--passphrase-file', pass])
   expectOk(exported)
   mainPhrase = exported.stdout.trim()
 })
@@ -110,7 +82,7 @@ describe('parsctl session identity', () => {
   })
 
   it('show prints the ID, its pars://session/ link and the link as a QR code', async () => {
-    const r = await parsctl(['session', 'identity', 'show', '--datadir', main, '--passphrase-file', pass])
+    const r = await runParsctl(['session', 'identity', 'show', '--datadir', main, '--passphrase-file', pass])
     expectOk(r)
     const out = r.stdout.split('\n')
     expect(out[0]).toBe(`Session ID  ${mainId}`)
@@ -134,7 +106,7 @@ describe('parsctl session identity', () => {
       .map((w, i) => (i % 6 === 5 ? `${w}\n` : `${w}  `))
       .join('')
     const phraseFile = file('phrase-messy', `  ${messy}\n`)
-    const r = await parsctl(['session', 'identity', 'restore', '--phrase-file', phraseFile, '--datadir', dir, '--passphrase-file', pass])
+    const r = await runParsctl(['session', 'identity', 'restore', '--phrase-file', phraseFile, '--datadir', dir, '--passphrase-file', pass])
     expectOk(r)
     expect(lastLine(r.stdout)).toBe(mainId)
     expect(r.stdout).toContain(keystore(dir))
@@ -144,12 +116,22 @@ describe('parsctl session identity', () => {
   it('restore over an existing identity is refused and leaves the file byte-identical', async () => {
     const before = readFileSync(keystore(main))
     const phraseFile = file('phrase', mainPhrase + '\n')
-    const r = await parsctl(['session', 'identity', 'restore', '--phrase-file', phraseFile, '--datadir', main, '--passphrase-file', pass])
+    const r = await runParsctl([
+      'session',
+      'identity',
+      'restore',
+      '--phrase-file',
+      phraseFile,
+      '--datadir',
+      main,
+      '--passphrase-file',
+      pass,
+    ])
     expectRefused(r, /already holds an identity/)
     expect(r.stderr).toMatch(/another --datadir/)
     expect(readFileSync(keystore(main)).equals(before)).toBe(true)
     // create over it is refused the same way
-    const c = await parsctl(['session', 'identity', 'create', '--datadir', main, '--passphrase-file', pass])
+    const c = await runParsctl(['session', 'identity', 'create', '--datadir', main, '--passphrase-file', pass])
     expectRefused(c, /already holds an identity/)
     expect(readFileSync(keystore(main)).equals(before)).toBe(true)
   })
@@ -158,7 +140,7 @@ describe('parsctl session identity', () => {
     const before = readFileSync(keystore(main))
     const wrong = file('wrong', 'correct horse battery stapler\n')
     for (const cmd of ['show', 'export-phrase']) {
-      const r = await parsctl(['session', 'identity', cmd, '--datadir', main, '--passphrase-file', wrong])
+      const r = await runParsctl(['session', 'identity', cmd, '--datadir', main, '--passphrase-file', wrong])
       expectRefused(r, /wrong passphrase/)
       expect(r.stderr).toMatch(/nothing was changed/)
       expect(readFileSync(keystore(main)).equals(before)).toBe(true)
@@ -174,7 +156,7 @@ describe('parsctl session identity', () => {
     }
     for (const [name, phrase] of Object.entries(cases)) {
       const dir = datadir()
-      const r = await parsctl([
+      const r = await runParsctl([
         'session',
         'identity',
         'restore',
@@ -192,18 +174,18 @@ describe('parsctl session identity', () => {
 
   it('reads the passphrase as one line of stdin when stdin is not a terminal', async () => {
     // show: the file's passphrase (its newline stripped) equals the stdin line
-    const r = await parsctl(['session', 'identity', 'show', '--datadir', main], { input: 'correct horse battery staple\nignored\n' })
+    const r = await runParsctl(['session', 'identity', 'show', '--datadir', main], { input: 'correct horse battery staple\nignored\n' })
     expectOk(r)
     expect(r.stdout.split('\n')[0]).toBe(`Session ID  ${mainId}`)
     // create from stdin with the default datadir ($HOME/.pars, as parsd), then open it with a file
     // holding the same passphrase without a newline
     const home = join(work, 'home')
-    const c = await parsctl(['session', 'identity', 'create'], { input: 'from stdin\r\n', env: { HOME: home } })
+    const c = await runParsctl(['session', 'identity', 'create'], { input: 'from stdin\r\n', env: { HOME: home } })
     expectOk(c)
     const id = lastLine(c.stdout)
     expect(id).toMatch(SESSION_ID)
     expect(existsSync(keystore(join(home, '.pars')))).toBe(true)
-    const s = await parsctl(['session', 'identity', 'show', '--passphrase-file', file('no-newline', 'from stdin')], {
+    const s = await runParsctl(['session', 'identity', 'show', '--passphrase-file', file('no-newline', 'from stdin')], {
       env: { HOME: home },
     })
     expectOk(s)
@@ -212,31 +194,47 @@ describe('parsctl session identity', () => {
 
   it('refuses an empty passphrase (stdin or file), and stores nothing', async () => {
     const dir = datadir()
-    expectRefused(await parsctl(['session', 'identity', 'create', '--datadir', dir], { input: '\n' }), /passphrase/)
-    expectRefused(await parsctl(['session', 'identity', 'create', '--datadir', dir], { input: '' }), /passphrase/)
-    expectRefused(await parsctl(['session', 'identity', 'create', '--datadir', dir, '--passphrase-file', file('empty', '\n')]), /empty/)
+    expectRefused(await runParsctl(['session', 'identity', 'create', '--datadir', dir], { input: '\n' }), /passphrase/)
+    expectRefused(await runParsctl(['session', 'identity', 'create', '--datadir', dir], { input: '' }), /passphrase/)
+    expectRefused(await runParsctl(['session', 'identity', 'create', '--datadir', dir, '--passphrase-file', file('empty', '\n')]), /empty/)
     expect(existsSync(keystore(dir))).toBe(false)
   })
 
   it('other mistakes get one clear line: no identity, unreadable files, flags that do not apply', async () => {
     expectRefused(
-      await parsctl(['session', 'identity', 'show', '--datadir', datadir(), '--passphrase-file', pass]),
+      await runParsctl(['session', 'identity', 'show', '--datadir', datadir(), '--passphrase-file', pass]),
       /no identity in .*parsctl session identity create/,
     )
     const missing = join(work, 'missing')
-    expectRefused(await parsctl(['session', 'identity', 'show', '--datadir', main, '--passphrase-file', missing]), /cannot read .*missing/)
     expectRefused(
-      await parsctl(['session', 'identity', 'restore', '--datadir', datadir(), '--phrase-file', missing, '--passphrase-file', pass]),
+      await runParsctl(['session', 'identity', 'show', '--datadir', main, '--passphrase-file', missing]),
       /cannot read .*missing/,
     )
-    expectRefused(await parsctl(['session', 'identity', 'restore', '--datadir', datadir(), '--passphrase-file', pass]), /--phrase-file/)
     expectRefused(
-      await parsctl(['session', 'identity', 'create', '--datadir', datadir(), '--passphrase-file', pass, '--duress-passphrase-file', pass]),
+      await runParsctl(['session', 'identity', 'restore', '--datadir', datadir(), '--phrase-file', missing, '--passphrase-file', pass]),
+      /cannot read .*missing/,
+    )
+    expectRefused(await runParsctl(['session', 'identity', 'restore', '--datadir', datadir(), '--passphrase-file', pass]), /--phrase-file/)
+    expectRefused(
+      await runParsctl([
+        'session',
+        'identity',
+        'create',
+        '--datadir',
+        datadir(),
+        '--passphrase-file',
+        pass,
+        '--duress-passphrase-file',
+        pass,
+      ]),
       /duress passphrase must differ/,
     )
-    expectRefused(await parsctl(['session', 'identity', 'show', '--datadir', main, '--phrase-file', pass]), /--phrase-file does not apply/)
-    expectRefused(await parsctl(['session', 'identity', 'frobnicate']), /unknown command/)
-    const help = await parsctl(['--help'])
+    expectRefused(
+      await runParsctl(['session', 'identity', 'show', '--datadir', main, '--phrase-file', pass]),
+      /--phrase-file does not apply/,
+    )
+    expectRefused(await runParsctl(['session', 'identity', 'frobnicate']), /unknown command/)
+    const help = await runParsctl(['--help'])
     expectOk(help)
     for (const cmd of ['create', 'show', 'export-phrase', 'restore']) expect(help.stdout).toContain(`parsctl session identity ${cmd}`)
     for (const flag of ['--datadir', '--passphrase-file', '--duress-passphrase-file', '--phrase-file']) expect(help.stdout).toContain(flag)
@@ -245,7 +243,7 @@ describe('parsctl session identity', () => {
   it('the duress passphrase erases the identity and answers, as usual, with a new one', async () => {
     const dir = datadir()
     const duress = file('duress', 'open sesame\n')
-    const c = await parsctl([
+    const c = await runParsctl([
       'session',
       'identity',
       'create',
@@ -259,11 +257,11 @@ describe('parsctl session identity', () => {
     expectOk(c)
     const realId = lastLine(c.stdout)
     expect(realId).toMatch(SESSION_ID)
-    const realPhrase = await parsctl(['session', 'identity', 'export-phrase', '--datadir', dir, '--passphrase-file', pass])
+    const realPhrase = await runParsctl(['session', 'identity', 'export-phrase', '--datadir', dir, '--passphrase-file', pass])
     expectOk(realPhrase)
 
     // under duress: exit 0, an ordinary answer with another valid ID
-    const shown = await parsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', duress])
+    const shown = await runParsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', duress])
     expectOk(shown)
     const out = shown.stdout.split('\n')
     const decoyId = out[0]!.replace(/^Session ID {2}/, '')
@@ -273,15 +271,15 @@ describe('parsctl session identity', () => {
     expect(shown.stdout).not.toMatch(/duress|eras|wipe/i)
 
     // the real passphrase no longer opens anything
-    const real = await parsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', pass])
+    const real = await runParsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', pass])
     expectRefused(real, /wrong passphrase/)
 
     // the duress passphrase now opens the new identity, whose phrase is another one
-    const decoyPhrase = await parsctl(['session', 'identity', 'export-phrase', '--datadir', dir, '--passphrase-file', duress])
+    const decoyPhrase = await runParsctl(['session', 'identity', 'export-phrase', '--datadir', dir, '--passphrase-file', duress])
     expectOk(decoyPhrase)
     expect(decoyPhrase.stdout.trim()).toMatch(/^[a-z]+( [a-z]+){23}$/)
     expect(decoyPhrase.stdout.trim()).not.toBe(realPhrase.stdout.trim())
-    const again = await parsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', duress])
+    const again = await runParsctl(['session', 'identity', 'show', '--datadir', dir, '--passphrase-file', duress])
     expectOk(again)
     expect(again.stdout.split('\n')[0]).toBe(`Session ID  ${decoyId}`)
   })

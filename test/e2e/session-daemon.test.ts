@@ -3,45 +3,20 @@
 // through onion paths with parsctl and the ParsSession client, Bob goes offline while a swarm member
 // dies, his second device (the same phrase) syncs, the control API refuses what it must, and no
 // service node's database holds a plaintext or Alice's ID beside Bob's messages.
-import { execFile, execFileSync, spawn } from 'node:child_process'
-import { promisify } from 'node:util'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ParsSession, readControlFile, type ConversationMessage, type MessageEvent } from '../../session/index.js'
+import { ParsSession, readControlFile, type ConversationMessage } from '../../session/index.js'
 import { freePort, freeTestnetBase, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
-import { serviceRecords, startSessiond, type RunningDaemon } from './helpers/sessiond.js'
+import { parsctl, PARSCTL } from './helpers/cli.js'
+import { nextMessages, serviceRecords, startSessiond, type RunningDaemon } from './helpers/sessiond.js'
 import { devAccount } from './helpers/rpc.js'
 
 const N = 5
 const PARSD = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsd.js')
-const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
-
-const execFileAsync = promisify(execFile)
-
-/** Run parsctl (without blocking this process: its own daemons' clients keep running) and return its stdout. */
-async function parsctl(...args: string[]): Promise<string> {
-  return (await execFileAsync(process.execPath, [PARSCTL, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 })).stdout
-}
-
-/** Resolve with the first `n` events the client's onMessage delivers (no timers: the long poll wakes on arrival). */
-function nextMessages(client: ParsSession, n: number, options: { session?: string; after?: number } = {}): Promise<MessageEvent[]> {
-  return new Promise((resolve) => {
-    const got: MessageEvent[] = []
-    const stop = client.onMessage(
-      (e) => {
-        got.push(e)
-        if (got.length === n) {
-          stop()
-          resolve(got)
-        }
-      },
-      { ...options, includeOwn: true },
-    )
-  })
-}
 
 const texts = (ms: ConversationMessage[]): string[] => ms.map((m) => `${m.direction === 'in' ? '<' : '>'} ${m.text}`)
 

@@ -1,11 +1,10 @@
 // A sixth node joins the session network by staking (parsctl service register): every node lists it
 // once the block is final, the records of the swarm it joins are handed to it, a light client can
 // fetch and check the list, and a deregistration takes it out again.
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger, fromHex } from '../../common/index.js'
@@ -24,15 +23,13 @@ import {
 } from '../../session/index.js'
 import { freePort, freeTestnetBase, REPO_ROOT, startNode, type RunningNode } from './helpers/node.js'
 import { devAccount, rpc } from './helpers/rpc.js'
+import { parsctl } from './helpers/cli.js'
 
 const N = 5
 const PARSD = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsd.js')
-const PARSCTL = join(REPO_ROOT, 'dist', 'node', 'cli', 'parsctl.js')
 const BOB = identityFromPhrase(
   'legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title',
 )
-const run = promisify(execFile)
-const parsctl = async (...args: string[]) => (await run(process.execPath, [PARSCTL, ...args], { cwd: REPO_ROOT, timeout: 90_000 })).stdout
 
 /** Ask again until `ok` holds (each ask is a real request; the state converges as blocks finalize). */
 async function until<T>(ask: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import type { MessageEvent, ParsSession } from '../../../session/index.js'
 import { deathSignalPrefix, REPO_ROOT } from './node.js'
 
 export const SESSIOND = join(REPO_ROOT, 'dist', 'node', 'cli', 'sessiond.js')
@@ -57,4 +58,39 @@ export async function* serviceRecords(datadirs: readonly string[]): AsyncGenerat
       await db.close()
     }
   }
+}
+
+/** Resolve with the first `n` events the client's onMessage delivers (no timers: the long poll wakes on arrival). */
+export function nextMessages(client: ParsSession, n: number, options: { session?: string; after?: number } = {}): Promise<MessageEvent[]> {
+  return new Promise((resolve) => {
+    const got: MessageEvent[] = []
+    const stop = client.onMessage(
+      (e) => {
+        got.push(e)
+        if (got.length === n) {
+          stop()
+          resolve(got)
+        }
+      },
+      { ...options, includeOwn: true },
+    )
+  })
+}
+
+/** Resolve with the first event of `client` that `match` accepts. */
+export function nextEvent(
+  client: ParsSession,
+  match: (e: MessageEvent) => boolean,
+  options: { session?: string; after?: number } = {},
+): Promise<MessageEvent> {
+  return new Promise((resolve) => {
+    const stop = client.onMessage(
+      (e) => {
+        if (!match(e)) return
+        stop()
+        resolve(e)
+      },
+      { ...options, includeOwn: true },
+    )
+  })
 }
