@@ -28,6 +28,7 @@ import {
   onionKeyPair,
   OnionRouter,
   ServiceNode,
+  receiptSigner,
   SessionService,
   decodeResponse,
   encodeRequest,
@@ -37,6 +38,7 @@ import {
   type SwarmMap,
   type ServiceTransport,
 } from '../session/index.js'
+import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   CallCache,
@@ -506,7 +508,7 @@ export class ParsNode implements Startable {
     const directory = new ServiceDirectory(serviceNodesOf(config), chain.chainId, REGISTRY_ADDRESS)
     const relay = opts.relay ? await ParsNode.createRelay(opts, chain, pool, (...a) => service!.node.sendNotice(...a), logger) : undefined
     const listed = config.validators.find((v) => v.peerId === peerId && v.onion !== undefined)?.onion
-    const service = await ParsNode.createServiceNode(opts, listed, peerId, host, directory, logger, relay)
+    const service = await ParsNode.createServiceNode(opts, listed, privateKey, host, directory, logger, relay)
     if (relay !== undefined && service === undefined)
       throw new ParsError(
         { code: 'BAD_OPTION', option: 'relay' },
@@ -556,7 +558,7 @@ export class ParsNode implements Startable {
     const keys = await onionKeyPair(await ParsNode.onionSeed(opts.datadir, false, logger))
     const directory = new ServiceDirectory([{ peerId, publicKey: keys.publicKey }], chain.chainId, REGISTRY_ADDRESS)
     const relay = await ParsNode.createRelay(opts, chain, pool, (...a) => service!.node.sendNotice(...a), logger)
-    const service = await ParsNode.createServiceNode(opts, keys.publicKey, peerId, host, directory, logger, relay)
+    const service = await ParsNode.createServiceNode(opts, keys.publicKey, privateKey, host, directory, logger, relay)
     if (service === undefined)
       throw new ParsError({ code: 'BAD_OPTION', option: 'session' }, '--session: the dev service node could not start')
     const daemon = await createSessionDaemon(
@@ -608,7 +610,8 @@ export class ParsNode implements Startable {
     opts: NodeOptions,
     /** the onion key the genesis lists for this node, if any */
     listed: Uint8Array | undefined,
-    peerId: string,
+    /** the node's libp2p key: its peer id, and the key its storage receipts are signed with */
+    nodeKey: PrivateKey,
     host: P2PHost,
     directory: ServiceDirectory,
     logger: Logger,
@@ -623,6 +626,7 @@ export class ParsNode implements Startable {
       return undefined
     }
     const keys = await onionKeyPair(seed)
+    const peerId = peerIdFromPrivateKey(nodeKey).toString()
     if (listed !== undefined && toHex(keys.publicKey) !== toHex(listed)) {
       logger.warn('onion.key is not the key the genesis lists for this node: not serving the session network', { path })
       return undefined
@@ -637,6 +641,7 @@ export class ParsNode implements Startable {
       swarms: () => directory.swarms,
       registered: () => directory.registeredNodes(),
       onion: new OnionRouter(keys.privateKey),
+      ...(nodeKey.type === 'Ed25519' ? { signer: receiptSigner(nodeKey.raw.subarray(0, 32)) } : {}),
       transport: {
         request: (peer, protocol, bytes) => host.request(peer, protocol === 'onion' ? ONION_PROTOCOL : SERVICE_PROTOCOL, bytes),
       },

@@ -8,11 +8,19 @@ import type { OnionHop } from './onion/onion.js'
 import { Reader, Writer } from './protocol/bytes.js'
 import { MAX_CONTENT, pad, unpad } from './protocol/message.js'
 import type { ServiceRequest, ServiceResponse } from './service/codec.js'
-import { buildCircuit, circuitRequest, fetchBundle, publishBundle, type OnionSend, type ServiceTransport } from './service/serviceNode.js'
+import {
+  buildCircuit,
+  circuitRequest,
+  fetchBundle,
+  publishBundle,
+  verifiedHolders,
+  type OnionSend,
+  type ServiceTransport,
+} from './service/serviceNode.js'
 import type { OnionCircuit } from './onion/onion.js'
 import type { KeyBundle, Prekey } from './crypto/bundle.js'
 import { envelopeKind, Session, type ReplayGuard } from './session.js'
-import { MAX_PRIVATE_TTL_MS, signOwner, type OwnerAuth } from './storage/store.js'
+import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 import { decodeNotice, NOTICE_NAMESPACE, noticeId, NOTICES_SESSION, noticeText, type Notice } from './notices.js'
 import { signTriggerAction } from './trigger.js'
@@ -126,6 +134,8 @@ export interface PeerInfo {
 const KEPT_SESSIONS = 4
 /** How long a retrieve signature is reused (the node accepts one for ±60 s). */
 const OWNER_AUTH_REUSE_MS = 30_000
+/** members other than the one a store reached whose receipts let the store skip its second lane */
+const HOLDERS_NEEDED = 2
 /** A circuit is replaced after this long (hops keep one for CIRCUIT_TTL_MS = 10 min). */
 export const CIRCUIT_MAX_AGE_MS = 5 * 60_000
 /** How long the daemon polls notices every time while a relayed action's outcome is awaited. */
@@ -515,9 +525,26 @@ export class SessionDaemon {
     throw new SessionError('UNREACHABLE', `no node of the swarm of ${recipient} answered`)
   }
 
-  /** A store down both lanes: it holds when either member keeps it (the same record: one hash, kept once). */
-  private storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
-    return this.bothLanes(recipient, (send) => send(q))
+  /**
+   * A store that holds even when the member it reaches drops it: the member's answer carries the
+   * receipts of the other members it passed the record to, and when at least HOLDERS_NEEDED of them
+   * (all the others, in a smaller swarm) verify for the record's hash, that is enough. Otherwise the
+   * store goes down the second lane as well, to a different member (the same record: one hash, kept once).
+   */
+  private async storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
+    const hash = messageHash(recipient, q.namespace, q.timestamp, q.ttl, q.data)
+    const base = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
+    const first = await settled(this.toSwarmVia(recipient, 0, (send) => send(q)))
+    if (first.status === 'fulfilled' && first.value.type === 'stored') {
+      const members = this.swarms().nodesFor(recipient)
+      const answeredBy = this.circuits.get(this.lanePurpose(base, 0))?.path.at(-1)?.peerId
+      const needed = Math.min(HOLDERS_NEEDED, members.filter((m) => m !== answeredBy).length)
+      if (answeredBy !== undefined && needed > 0 && verifiedHolders(first.value.held, hash, members, answeredBy).size >= needed) {
+        return first.value
+      }
+    }
+    const second = await settled(this.toSwarmVia(recipient, 1, (send) => send(q)))
+    return this.eitherStored(first, second)
   }
 
   /** An exchange down both lanes: the first answer that stored, else the first lane's answer (or failure). */
@@ -525,6 +552,10 @@ export class SessionDaemon {
     // one after the other: the second lane then knows where the first one ends, and ends elsewhere
     const a = await settled(this.toSwarmVia(recipient, 0, exchange))
     const b = await settled(this.toSwarmVia(recipient, 1, exchange))
+    return this.eitherStored(a, b)
+  }
+
+  private eitherStored(a: PromiseSettledResult<ServiceResponse>, b: PromiseSettledResult<ServiceResponse>): ServiceResponse {
     const ok = [a, b].find((r) => r.status === 'fulfilled' && r.value.type === 'stored')
     if (ok !== undefined) return (ok as PromiseFulfilledResult<ServiceResponse>).value
     if (a.status === 'fulfilled') return a.value

@@ -1,5 +1,6 @@
-// session: identities, the post-quantum session protocol and its message format (issue 4). The
-// network (service nodes, swarms, onion requests, the daemon) comes in a later issue.
+// session: identities, the post-quantum session protocol and its message format; the network
+// (service nodes, swarms, onion requests), the daemon, its control API and client; names, notices
+// and contract actions (docs/session.md, docs/bridge.md).
 export * from './errors.js'
 export * from './crypto/identity.js'
 export * from './crypto/bundle.js'

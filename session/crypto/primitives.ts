@@ -1,4 +1,12 @@
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
@@ -114,6 +122,42 @@ function nativeDh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | un
     return out.some((b) => b !== 0) ? out : undefined
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Ed25519 through Node's OpenSSL, for what service nodes sign and check per stored record (storage
+ * receipts): 24 µs to sign and 69 µs to verify here, against 0.5 ms and 1 ms for noble. Identities
+ * keep noble's strict RFC 8032 check (ed25519Verify); a receipt only has to be unforgeable without
+ * the node's key, which both give.
+ */
+const PKCS8_ED25519 = Uint8Array.from(Buffer.from('302e020100300506032b657004220420', 'hex'))
+const SPKI_ED25519 = Uint8Array.from(Buffer.from('302a300506032b6570032100', 'hex'))
+const edPrivateObjects = new WeakMap<Uint8Array, KeyObject>()
+const edPublicObjects = new WeakMap<Uint8Array, KeyObject>()
+
+/** Sign with an Ed25519 key given by its 32-byte seed. */
+export function ed25519SignNative(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  let key = edPrivateObjects.get(seed)
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.from(concat(PKCS8_ED25519, seed)), format: 'der', type: 'pkcs8' })
+    edPrivateObjects.set(seed, key)
+  }
+  return new Uint8Array(nodeSign(null, message, key))
+}
+
+/** Check an Ed25519 signature; false for anything malformed. */
+export function ed25519VerifyNative(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false
+  try {
+    let key = edPublicObjects.get(publicKey)
+    if (key === undefined) {
+      key = createPublicKey({ key: Buffer.from(concat(SPKI_ED25519, publicKey)), format: 'der', type: 'spki' })
+      edPublicObjects.set(publicKey, key)
+    }
+    return nodeVerify(null, message, key, signature)
+  } catch {
+    return false
   }
 }
 

@@ -27,8 +27,18 @@ export type ServiceRequest =
   /** a signed SessionTrigger action for the relay to submit (session/trigger.ts) */
   | { type: 'relay'; recipient: string; action: Uint8Array; signature: Uint8Array; publicKey: Uint8Array }
 
+/** A swarm member's word that it holds a record: its peer id and its signature over receiptStatement(hash). */
+export interface HeldReceipt {
+  peer: string
+  signature: Uint8Array
+}
+
 export type ServiceResponse =
-  | { type: 'stored'; hash: string; stored: boolean }
+  /**
+   * `held`: storage receipts, each a member's Ed25519 signature (its libp2p key) saying it holds the
+   * record (serviceNode.ts, receiptStatement); absent from nodes that give none
+   */
+  | { type: 'stored'; hash: string; stored: boolean; held?: HeldReceipt[] }
   | { type: 'messages'; messages: StoredMessage[]; more: boolean }
   | { type: 'deleted'; count: number }
   | { type: 'swarm'; nodes: string[] }
@@ -201,6 +211,14 @@ export function encodeResponse(a: ServiceResponse): Uint8Array {
   switch (a.type) {
     case 'stored':
       w.bytes(hexToBytes(a.hash)).u8(a.stored ? 1 : 0)
+      if (a.held !== undefined) {
+        if (a.held.length > MAX_NODES) throw new SessionError('MALFORMED', 'too many storage receipts')
+        w.u8(a.held.length)
+        for (const h of a.held) {
+          if (h.signature.length !== 64) throw new SessionError('MALFORMED', 'a storage receipt is a 64-byte signature')
+          w.varBytes(new TextEncoder().encode(h.peer)).bytes(h.signature)
+        }
+      }
       break
     case 'messages':
       w.u16(a.messages.length).u8(a.more ? 1 : 0)
@@ -241,6 +259,12 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
   switch (type) {
     case RES.stored:
       a = { type: 'stored', hash: bytesToHex(r.bytes(32)), stored: r.u8() === 1 }
+      // receipts follow when the node gives them (older answers end here)
+      if (r.remaining > 0) {
+        const n = r.u8()
+        if (n > MAX_NODES) throw new SessionError('MALFORMED', 'too many storage receipts')
+        a.held = Array.from({ length: n }, () => ({ peer: new TextDecoder().decode(r.varBytes(128)), signature: r.bytes(64) }))
+      }
       break
     case RES.messages: {
       const n = r.u16()

@@ -1,15 +1,24 @@
 import { type Logger } from '../../common/index.js'
 import { SessionError } from '../errors.js'
 import { buildOnion, OnionCircuit, openReply, sealReply, type OnionHop, type OnionRouter } from '../onion/onion.js'
-import type { RandomSource } from '../crypto/primitives.js'
+import { ed25519SignNative, ed25519VerifyNative, type RandomSource } from '../crypto/primitives.js'
 import { decodeBundle, encodeBundle, makeBundle, verifyBundle, type KeyBundle, type Prekey } from '../crypto/bundle.js'
 import type { Identity } from '../crypto/identity.js'
 import { BUNDLE_NAMESPACE, MAX_PRIVATE_TTL_MS, MIN_TTL_MS, signOwner, type MessageStore } from '../storage/store.js'
 import type { SwarmMap } from '../swarm/swarms.js'
-import type { RegisteredNode } from '../swarm/directory.js'
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ServiceRequest, type ServiceResponse } from './codec.js'
+import { ed25519KeyOf, type RegisteredNode } from '../swarm/directory.js'
+import {
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  type HeldReceipt,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './codec.js'
 import { NOTICE_NAMESPACE } from '../notices.js'
-import { toHex } from '../../common/index.js'
+import { concat, toHex, utf8 } from '../../common/index.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import type { SignedTrigger } from '../trigger.js'
 
 /**
@@ -20,6 +29,40 @@ import type { SignedTrigger } from '../trigger.js'
 export interface TriggerRelay {
   quote(sessionId: string, target: string): Promise<{ relayer: string; chainId: bigint; nonce: bigint }>
   submit(sessionId: string, signed: SignedTrigger): Promise<{ txHash: string }>
+}
+
+/** What a member signs to say it holds a record: context ‖ the record's hash (which covers recipient, namespace, timing and data). */
+export function receiptStatement(hash: string): Uint8Array {
+  return concat(RECEIPT_CONTEXT, hexToBytes(hash))
+}
+const RECEIPT_CONTEXT = utf8.encode('pars-held-v1')
+
+/** A ServiceNode's `signer` from its libp2p Ed25519 key (the 32-byte seed). */
+export function receiptSigner(ed25519Seed: Uint8Array): (message: Uint8Array) => Uint8Array {
+  const seed = Uint8Array.from(ed25519Seed)
+  return (message) => ed25519SignNative(seed, message)
+}
+
+/**
+ * The members of `members` other than `except` whose receipt for `hash` verifies against the Ed25519
+ * key in their peer id (a receipt from a node outside the list, or one that does not verify, counts
+ * for nothing).
+ */
+export function verifiedHolders(
+  held: readonly HeldReceipt[] | undefined,
+  hash: string,
+  members: readonly string[],
+  except?: string,
+): Set<string> {
+  const out = new Set<string>()
+  if (held === undefined) return out
+  const statement = receiptStatement(hash)
+  for (const h of held) {
+    if (h.peer === except || out.has(h.peer) || !members.includes(h.peer)) continue
+    const key = ed25519KeyOf(h.peer)
+    if (key !== undefined && ed25519VerifyNative(h.signature, statement, key)) out.add(h.peer)
+  }
+  return out
 }
 
 /** How long a store waits for the other swarm members to hold the record before it answers. */
@@ -39,6 +82,11 @@ export interface ServiceNodeComponents {
   registered?: () => RegisteredNode[]
   onion: OnionRouter
   transport: ServiceTransport
+  /**
+   * signs this node's storage receipts with its libp2p Ed25519 key (receiptStatement); absent: the
+   * node gives none, and clients send each store down their second lane as well
+   */
+  signer?: (message: Uint8Array) => Uint8Array
   /** the contract action relay, when this node runs one (parsd --relay) */
   relay?: TriggerRelay
   logger?: Logger
@@ -107,9 +155,10 @@ export class ServiceNode {
       case 'store': {
         const r = await this.c.store.store(q)
         // answered once the other members hold it too (or REPLICATION_WAIT_MS passed): a node that dies
-        // right after answering does not take the only copy with it
-        if (r.stored) await this.replicate(q, members)
-        return { type: 'stored', ...r }
+        // right after answering does not take the only copy with it. Their receipts go back with the
+        // answer, so the client can see who holds it without asking another member itself.
+        const held = r.stored ? await this.replicate(q, members) : []
+        return { type: 'stored', ...r, ...this.withReceipts(r.hash, held) }
       }
       case 'replicate': {
         // only a member of this swarm passes records on; a client stores with 'store'
@@ -124,7 +173,7 @@ export class ServiceNode {
           expiry: q.timestamp + q.ttl,
           data: q.data,
         })
-        return { type: 'stored', ...r }
+        return { type: 'stored', ...r, ...this.withReceipts(r.hash, []) }
       }
       case 'retrieve': {
         const r = await this.c.store.retrieve({ ...q, ...(q.lastHash !== undefined ? { lastHash: q.lastHash } : {}) })
@@ -172,20 +221,34 @@ export class ServiceNode {
     return held.filter(Boolean).length
   }
 
-  /** Pass a new record to the other members, waiting for them up to REPLICATION_WAIT_MS. */
-  private async replicate(q: Extract<ServiceRequest, { type: 'store' }>, members: string[]): Promise<void> {
+  /** This node's receipt for a record it holds, after the others' (none when it has no key). */
+  private withReceipts(hash: string, others: HeldReceipt[]): { held?: HeldReceipt[] } {
+    if (this.c.signer === undefined) return others.length > 0 ? { held: others } : {}
+    return { held: [...others, { peer: this.c.self, signature: this.c.signer(receiptStatement(hash)) }] }
+  }
+
+  /**
+   * Pass a new record to the other members, waiting for them up to REPLICATION_WAIT_MS; returns the
+   * receipts they answered with (passed on unchecked: the client checks them against the members' keys).
+   */
+  private async replicate(q: Extract<ServiceRequest, { type: 'store' }>, members: string[]): Promise<HeldReceipt[]> {
     const bytes = encodeRequest({ ...q, type: 'replicate' })
+    const held: HeldReceipt[] = []
     const all = members
       .filter((m) => m !== this.c.self)
       .map((m) =>
         this.c.transport
           .request(m, 'service', bytes)
-          .then(() => undefined)
+          .then((answer) => {
+            const a = decodeResponse(answer)
+            if (a.type === 'stored') held.push(...(a.held ?? []).filter((h) => h.peer === m))
+          })
           .catch((e: unknown) => this.c.logger?.debug('replication failed', { to: m, error: String(e) })),
       )
     let timer: NodeJS.Timeout | undefined
     await Promise.race([Promise.all(all), new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLICATION_WAIT_MS)))])
     clearTimeout(timer)
+    return [...held]
   }
 
   /**

@@ -53,6 +53,24 @@ export function ed25519PeerId(bytes: Uint8Array): { peerId: string; publicKey: U
   }
 }
 
+const peerKeys = new Map<string, Uint8Array | null>()
+
+/** The Ed25519 public key inside a peer id string (remembered), or undefined when it holds none. */
+export function ed25519KeyOf(peerId: string): Uint8Array | undefined {
+  let key = peerKeys.get(peerId)
+  if (key === undefined) {
+    try {
+      const p = peerIdFromString(peerId)
+      key = p.type === 'Ed25519' && p.publicKey !== undefined ? p.publicKey.raw : null
+    } catch {
+      key = null
+    }
+    if (peerKeys.size >= 65_536) peerKeys.clear()
+    peerKeys.set(peerId, key)
+  }
+  return key ?? undefined
+}
+
 /** Check a registration (what every reader of the registry does before it counts the node). */
 export function verifyRegistration(
   chainId: bigint,

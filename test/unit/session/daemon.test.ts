@@ -231,6 +231,31 @@ describe('the session daemon', () => {
     }
   })
 
+  it('a message goes down one lane when the receipts show two other members hold it; down both when they do not', async () => {
+    for (const receipts of [true, false]) {
+      const net = await network(7, 0, { receipts })
+      // the stores (not replications) that reach a member, per record
+      const stores = new Map<string, number>()
+      for (const node of net.nodes.values()) {
+        const honest = node.handle.bind(node)
+        node.handle = async (bytes, from) => {
+          const q = decodeRequest(bytes)
+          if (q.type === 'store' && q.namespace === 0) stores.set(bytesToHex(q.data), (stores.get(bytesToHex(q.data)) ?? 0) + 1)
+          return honest(bytes, from)
+        }
+      }
+      const a = await daemon(net, unlocked(alice, PHRASE_A))
+      const b = await daemon(net, unlocked(bob, PHRASE_B))
+      await a.createSession(bob.sessionId)
+      await a.sendMessage(bob.sessionId, 'one')
+      await a.sendMessage(bob.sessionId, 'two')
+      expect([...stores.values()]).toEqual(receipts ? [1, 1] : [2, 2])
+      expect(await b.poll()).toBe(2)
+      await a.stop()
+      await b.stop()
+    }
+  })
+
   it('the sync records of a moment share one owner-signed store: the periodic polls leave them to the sync timer', async () => {
     const net = await network(7)
     // the distinct sync stores the swarm is asked to keep (both lanes send the same one)

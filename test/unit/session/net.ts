@@ -1,5 +1,8 @@
 // Service nodes in one process for tests: memory-level stores, real onion layers, an in-memory
 // transport with nodes that can be taken down.
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { ed25519 } from '@noble/curves/ed25519.js'
 import { openMemoryDb, type KVStore } from '../../../common/index.js'
 import {
   decodeRequest,
@@ -7,6 +10,7 @@ import {
   MessageStore,
   onionKeyPair,
   OnionRouter,
+  receiptSigner,
   ServiceNode,
   swarmsOf,
   type OnionHop,
@@ -15,10 +19,12 @@ import {
 
 /**
  * `n` service nodes in the swarms, and `spare` more that run but are in no swarm until `join` adds
- * them (as a registration would).
+ * them (as a registration would). `receipts: false`: the nodes give no storage receipts.
  */
-export async function network(n: number, spare = 0) {
-  const all = Array.from({ length: n + spare }, (_, i) => `12D3KooService${String(i).padStart(3, '0')}`)
+export async function network(n: number, spare = 0, opts: { receipts?: boolean } = {}) {
+  // real Ed25519 node keys (fixed seeds), as libp2p peer ids carry them: the nodes sign storage receipts
+  const seeds = Array.from({ length: n + spare }, (_, i) => new Uint8Array(32).fill(101 + i))
+  const all = seeds.map((seed) => peerIdFromPublicKey(publicKeyFromRaw(ed25519.getPublicKey(seed))).toString())
   const ids = all.slice(0, n)
   let swarms = swarmsOf(ids)
   const down = new Set<string>()
@@ -44,6 +50,7 @@ export async function network(n: number, spare = 0) {
         store: new MessageStore(kv),
         swarms: () => current.swarms,
         onion: new OnionRouter(keys.privateKey),
+        ...(opts.receipts === false ? {} : { signer: receiptSigner(seeds[i]!) }),
         transport: transportFor(id),
       }),
     )

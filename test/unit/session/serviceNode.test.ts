@@ -1,7 +1,17 @@
 // Service nodes in one process (memory-level stores, an in-memory transport): onion-routed stores and
 // retrievals, swarm replication, wrong-swarm redirects, and what a node's database holds.
 import { describe, expect, it } from 'vitest'
-import { fetchBundle, generatePrekey, onionRequest, publishBundle, Session, signOwner } from '../../../session/index.js'
+import {
+  fetchBundle,
+  generatePrekey,
+  messageHash,
+  onionRequest,
+  publishBundle,
+  Session,
+  signOwner,
+  verifiedHolders,
+  type HeldReceipt,
+} from '../../../session/index.js'
 import { alice, bob, establish, guard } from './helpers.js'
 import { network } from './net.js'
 
@@ -37,6 +47,35 @@ describe('service nodes', () => {
     expect((got as { messages: { data: Uint8Array }[] }).messages.map((m) => new TextDecoder().decode(m.data))).toEqual([
       'ciphertext for bob',
     ])
+  })
+
+  it('a store is answered with the receipts of the members that hold it; a forged, foreign or other-record receipt counts for nothing', async () => {
+    const net = await network(7)
+    const members = net.swarms.nodesFor(bob.sessionId)
+    const end = net.hops.find((h) => h.peerId === members[0])!
+    const others = net.hops.filter((h) => h !== end)
+    const timestamp = Date.now()
+    const q = { type: 'store' as const, recipient: bob.sessionId, namespace: 0, timestamp, ttl: 60_000, data: new Uint8Array([1, 2, 3]) }
+    const r = await onionRequest(net.client, [others[0]!, others[1]!, end], q)
+    if (r.type !== 'stored') throw new Error(`stored expected, got ${r.type}`)
+    const hash = messageHash(bob.sessionId, 0, timestamp, 60_000, q.data)
+    expect(r.hash).toBe(hash)
+    // every member: the one the store reached, and each one it passed the record to
+    expect([...verifiedHolders(r.held, hash, members)].sort()).toEqual([...members].sort())
+    expect(verifiedHolders(r.held, hash, members, end.peerId).has(end.peerId)).toBe(false)
+    // a receipt for another record, a tampered signature, a node outside the list: none of them count
+    expect(verifiedHolders(r.held, messageHash(bob.sessionId, 0, timestamp, 60_000, new Uint8Array([9])), members).size).toBe(0)
+    const tampered = r.held!.map((h) => ({ ...h, signature: Uint8Array.from(h.signature, (b, i) => (i === 0 ? b ^ 1 : b)) }))
+    expect(verifiedHolders(tampered, hash, members).size).toBe(0)
+    expect(verifiedHolders(r.held, hash, members.slice(1)).size).toBe(members.length - 1)
+    // a store the member already holds is answered with its own receipt only
+    const again = await onionRequest(net.client, [others[0]!, others[1]!, end], q)
+    expect(again).toMatchObject({ type: 'stored', stored: false })
+    expect([...verifiedHolders((again as { held?: HeldReceipt[] }).held, hash, members)]).toEqual([end.peerId])
+    // nodes without a key give no receipts
+    const plain = await network(7, 0, { receipts: false })
+    const p = await onionRequest(plain.client, [plain.hops[1]!, plain.hops[2]!, plain.hops.find((h) => h.peerId === members[0])!], q)
+    expect(p).toEqual({ type: 'stored', hash, stored: true })
   })
 
   it('a node outside the swarm answers with the swarm to ask; a node refuses replication from outside its swarm', async () => {
