@@ -14,9 +14,12 @@ import {
   generatePrekey,
   identityFromPhrase,
   makeBundle,
+  messageHash,
   onionRequest,
   Session,
   signOwner,
+  verifiedHolders,
+  type HeldReceipt,
   type OnionHop,
   type ServiceTransport,
 } from '../../session/index.js'
@@ -78,15 +81,20 @@ describe('the session network on 5 parsd service nodes', () => {
     const prekey = generatePrekey(1, Math.floor(Date.now() / 1000))
     const alice = Session.initiate(ALICE, BOB.sessionId, makeBundle(BOB, prekey))
     const data = alice.encrypt('meet at noon')
+    const timestamp = Date.now()
     const stored = await onionRequest(transport, [hops[0]!, hops[1]!, hops[2]!], {
       type: 'store',
       recipient: BOB.sessionId,
       namespace: 0,
-      timestamp: Date.now(),
+      timestamp,
       ttl: 60_000,
       data,
     })
     expect(stored).toMatchObject({ type: 'stored', stored: true })
+    // the answer carries every member's storage receipt, signed with the key inside its peer id
+    const hash = messageHash(BOB.sessionId, 0, timestamp, 60_000, data)
+    const members = hops.map((h) => h.peerId)
+    expect([...verifiedHolders((stored as { held?: HeldReceipt[] }).held, hash, members)].sort()).toEqual([...members].sort())
     const got = await onionRequest(transport, [hops[4]!, hops[3]!, hops[1]!], {
       type: 'retrieve',
       recipient: BOB.sessionId,
