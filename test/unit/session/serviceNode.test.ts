@@ -2,6 +2,8 @@
 // retrievals, swarm replication, wrong-swarm redirects, and what a node's database holds.
 import { describe, expect, it } from 'vitest'
 import {
+  decodeResponse,
+  encodeResponse,
   fetchBundle,
   generatePrekey,
   messageHash,
@@ -72,6 +74,13 @@ describe('service nodes', () => {
     const again = await onionRequest(net.client, [others[0]!, others[1]!, end], q)
     expect(again).toMatchObject({ type: 'stored', stored: false })
     expect([...verifiedHolders((again as { held?: HeldReceipt[] }).held, hash, members)]).toEqual([end.peerId])
+    // on the wire: an answer without receipts (an older node's) and one with them; a malformed receipt is refused
+    const bare = { type: 'stored' as const, hash, stored: true }
+    expect(decodeResponse(encodeResponse(bare))).toEqual(bare)
+    expect(decodeResponse(encodeResponse(r))).toEqual(r)
+    expect(() => encodeResponse({ ...bare, held: [{ peer: end.peerId, signature: new Uint8Array(63) }] })).toThrow(/64-byte/)
+    const wire = encodeResponse(r)
+    expect(() => decodeResponse(wire.subarray(0, wire.length - 1))).toThrow()
     // nodes without a key give no receipts
     const plain = await network(7, 0, { receipts: false })
     const p = await onionRequest(plain.client, [plain.hops[1]!, plain.hops[2]!, plain.hops.find((h) => h.peerId === members[0])!], q)
