@@ -506,6 +506,11 @@ export class SessionDaemon {
     return apart.length > 0 ? apart : members
   }
 
+  /** The circuits a request for `recipient` travels on: this identity's own, or those for writing to a peer. */
+  private purposeBase(recipient: string): string {
+    return recipient === this.me.sessionId ? 'own' : `to:${recipient}`
+  }
+
   private toSwarm(recipient: string, q: ServiceRequest, lane = 0): Promise<ServiceResponse> {
     return this.toSwarmVia(recipient, lane, (send) => send(q))
   }
@@ -516,7 +521,7 @@ export class SessionDaemon {
     exchange: (send: OnionSend) => Promise<ServiceResponse>,
   ): Promise<ServiceResponse> {
     let members = this.swarms().nodesFor(recipient)
-    const base = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
+    const base = this.purposeBase(recipient)
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = await this.viaOnion(this.laneMembers(members, base, lane), this.lanePurpose(base, lane), exchange)
       if (r.type !== 'wrongSwarm') return r
@@ -533,13 +538,13 @@ export class SessionDaemon {
    */
   private async storeTwice(recipient: string, q: Extract<ServiceRequest, { type: 'store' }>): Promise<ServiceResponse> {
     const hash = messageHash(recipient, q.namespace, q.timestamp, q.ttl, q.data)
-    const base = recipient === this.me.sessionId ? 'own' : `to:${recipient}`
+    const base = this.purposeBase(recipient)
     const first = await settled(this.toSwarmVia(recipient, 0, (send) => send(q)))
     if (first.status === 'fulfilled' && first.value.type === 'stored') {
       const members = this.swarms().nodesFor(recipient)
       const answeredBy = this.circuits.get(this.lanePurpose(base, 0))?.path.at(-1)?.peerId
       const needed = Math.min(HOLDERS_NEEDED, members.filter((m) => m !== answeredBy).length)
-      if (answeredBy !== undefined && needed > 0 && verifiedHolders(first.value.held, hash, members, answeredBy).size >= needed) {
+      if (answeredBy !== undefined && needed > 0 && verifiedHolders(first.value.held, hash, members, answeredBy, needed).size >= needed) {
         return first.value
       }
     }
@@ -627,8 +632,8 @@ export class SessionDaemon {
     for (const lane of [0, 1]) {
       try {
         bundle = await this.viaOnion(
-          this.laneMembers(this.swarms().nodesFor(peer), `to:${peer}`, lane),
-          this.lanePurpose(`to:${peer}`, lane),
+          this.laneMembers(this.swarms().nodesFor(peer), this.purposeBase(peer), lane),
+          this.lanePurpose(this.purposeBase(peer), lane),
           (send) => fetchBundle(send, peer, Math.floor(this.now() / 1000)),
         )
         break

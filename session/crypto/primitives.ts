@@ -105,19 +105,22 @@ const SPKI_X25519 = Uint8Array.from(Buffer.from('302a300506032b656e032100', 'hex
 const privateObjects = new WeakMap<Uint8Array, KeyObject>()
 const publicObjects = new WeakMap<Uint8Array, KeyObject>()
 
+/** The OpenSSL key object of a raw key (its DER prefix given), made once per key array. */
+function keyObject(cache: WeakMap<Uint8Array, KeyObject>, raw: Uint8Array, derPrefix: Uint8Array, type: 'pkcs8' | 'spki'): KeyObject {
+  let key = cache.get(raw)
+  if (key === undefined) {
+    const der = Buffer.from(concat(derPrefix, raw))
+    key = type === 'pkcs8' ? createPrivateKey({ key: der, format: 'der', type }) : createPublicKey({ key: der, format: 'der', type })
+    cache.set(raw, key)
+  }
+  return key
+}
+
 function nativeDh(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
   if (secretKey.length !== 32 || publicKey.length !== 32) return undefined
   try {
-    let priv = privateObjects.get(secretKey)
-    if (priv === undefined) {
-      priv = createPrivateKey({ key: Buffer.from(concat(PKCS8_X25519, secretKey)), format: 'der', type: 'pkcs8' })
-      privateObjects.set(secretKey, priv)
-    }
-    let pub = publicObjects.get(publicKey)
-    if (pub === undefined) {
-      pub = createPublicKey({ key: Buffer.from(concat(SPKI_X25519, publicKey)), format: 'der', type: 'spki' })
-      publicObjects.set(publicKey, pub)
-    }
+    const priv = keyObject(privateObjects, secretKey, PKCS8_X25519, 'pkcs8')
+    const pub = keyObject(publicObjects, publicKey, SPKI_X25519, 'spki')
     const out = new Uint8Array(diffieHellman({ privateKey: priv, publicKey: pub }))
     return out.some((b) => b !== 0) ? out : undefined
   } catch {
@@ -138,24 +141,14 @@ const edPublicObjects = new WeakMap<Uint8Array, KeyObject>()
 
 /** Sign with an Ed25519 key given by its 32-byte seed. */
 export function ed25519SignNative(seed: Uint8Array, message: Uint8Array): Uint8Array {
-  let key = edPrivateObjects.get(seed)
-  if (key === undefined) {
-    key = createPrivateKey({ key: Buffer.from(concat(PKCS8_ED25519, seed)), format: 'der', type: 'pkcs8' })
-    edPrivateObjects.set(seed, key)
-  }
-  return new Uint8Array(nodeSign(null, message, key))
+  return new Uint8Array(nodeSign(null, message, keyObject(edPrivateObjects, seed, PKCS8_ED25519, 'pkcs8')))
 }
 
 /** Check an Ed25519 signature; false for anything malformed. */
 export function ed25519VerifyNative(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false
   try {
-    let key = edPublicObjects.get(publicKey)
-    if (key === undefined) {
-      key = createPublicKey({ key: Buffer.from(concat(SPKI_ED25519, publicKey)), format: 'der', type: 'spki' })
-      edPublicObjects.set(publicKey, key)
-    }
-    return nodeVerify(null, message, key, signature)
+    return nodeVerify(null, message, keyObject(edPublicObjects, publicKey, SPKI_ED25519, 'spki'), signature)
   } catch {
     return false
   }

@@ -46,18 +46,20 @@ export function receiptSigner(ed25519Seed: Uint8Array): (message: Uint8Array) =>
 /**
  * The members of `members` other than `except` whose receipt for `hash` verifies against the Ed25519
  * key in their peer id (a receipt from a node outside the list, or one that does not verify, counts
- * for nothing).
+ * for nothing). `enough`: stop checking once that many have verified (each check costs ~70 µs).
  */
 export function verifiedHolders(
   held: readonly HeldReceipt[] | undefined,
   hash: string,
   members: readonly string[],
   except?: string,
+  enough = Number.POSITIVE_INFINITY,
 ): Set<string> {
   const out = new Set<string>()
   if (held === undefined) return out
   const statement = receiptStatement(hash)
   for (const h of held) {
+    if (out.size >= enough) break
     if (h.peer === except || out.has(h.peer) || !members.includes(h.peer)) continue
     const key = ed25519KeyOf(h.peer)
     if (key !== undefined && ed25519VerifyNative(h.signature, statement, key)) out.add(h.peer)
@@ -248,7 +250,7 @@ export class ServiceNode {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([Promise.all(all), new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLICATION_WAIT_MS)))])
     clearTimeout(timer)
-    return [...held]
+    return held
   }
 
   /**
