@@ -1,5 +1,4 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { cheapDecodeNoise, coalescingTcp, halfWindowYamux } from './stackTuning.js'
 import { bootstrap } from '@libp2p/bootstrap'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
@@ -7,7 +6,6 @@ import { identify } from '@libp2p/identify'
 import { KEEP_ALIVE, type Libp2p, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -171,9 +169,9 @@ export class P2PHost implements Startable {
     this.node = await createLibp2p({
       privateKey: this.opts.privateKey,
       addresses: { listen: this.opts.listen },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      transports: [coalescingTcp()],
+      connectionEncrypters: [cheapDecodeNoise()],
+      streamMuxers: [halfWindowYamux()],
       peerDiscovery,
       connectionGater: {
         denyDialPeer: (p: PeerId) => this.isBanned(p.toString()),
