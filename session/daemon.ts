@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
+import { concat, utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
 import { parseSessionId, sessionLink, type Identity } from './crypto/identity.js'
 import type { UnlockedIdentity } from './crypto/keystore.js'
 import { kdf, open, osRandom, seal, type RandomSource } from './crypto/primitives.js'
@@ -19,8 +19,8 @@ import {
 } from './service/serviceNode.js'
 import type { OnionCircuit } from './onion/onion.js'
 import type { KeyBundle, Prekey } from './crypto/bundle.js'
-import { envelopeKind, Session, type ReplayGuard } from './session.js'
-import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth } from './storage/store.js'
+import { envelopeKind, Session, type ReceivedMessage, type ReplayGuard } from './session.js'
+import { MAX_PRIVATE_TTL_MS, messageHash, signOwner, type OwnerAuth, type StoredMessage } from './storage/store.js'
 import { swarmsOf, type SwarmMap } from './swarm/swarms.js'
 import { decodeNotice, NOTICE_NAMESPACE, noticeId, NOTICES_SESSION, noticeText, type Notice } from './notices.js'
 import { signTriggerAction } from './trigger.js'
@@ -163,13 +163,21 @@ const K = {
   messages: (peer: string) => ({ gte: enc.encode(`m:${peer}:`), lt: enc.encode(`m:${peer};`) }),
   /** before one key per message: a whole conversation as one value (read once, then rewritten) */
   legacyConversation: (peer: string) => enc.encode(`c:${peer}`),
-  cursor: enc.encode('cursor'),
-  syncCursor: enc.encode('synccursor'),
-  noticeCursor: enc.encode('noticecursor'),
+  /** the last record read from one member in one namespace (each member keeps its own order) */
+  cursor: (namespace: number, member: string) => enc.encode(`k:${namespace}:${member}`),
+  /** a record already read (from any member): its expiry, ms (u64) */
+  seen: (hash: string) => enc.encode(`r:${hash}`),
+  /** before per-member cursors: one cursor per namespace (deleted at start) */
+  legacyCursors: ['cursor', 'synccursor', 'noticecursor'].map((k) => enc.encode(k)),
   guards: enc.encode('guards'),
   handshake: (id: string) => enc.encode(`h:${id}`),
   unsynced: (id: string) => enc.encode(`q:${id}`),
+  /** a message no session opened yet (its handshake not arrived): arrival ms (u64) ‖ envelope */
+  parked: (hash: string) => enc.encode(`w:${hash}`),
 }
+/** Messages kept while their handshake has not arrived: at most this many, for at most the store's TTL. */
+const PARKED_MAX = 500
+const PARKED_TTL_MS = MAX_PRIVATE_TTL_MS
 
 interface SyncRecord {
   v: 1
@@ -235,11 +243,14 @@ export class SessionDaemon {
   private readonly conversations = new Map<string, ConversationMessage[]>()
   private readonly knownIds = new Set<string>()
   private readonly unsynced = new Map<string, SyncRecord>()
+  /** envelopes that no session opened, by record hash, oldest first (see park) */
+  private readonly parked = new Map<string, { at: number; envelope: Uint8Array }>()
   private readonly listeners = new Set<(e: MessageEvent) => void>()
   private seq = 0
-  private cursor: string | undefined
-  private syncCursor: string | undefined
-  private noticeCursor: string | undefined
+  /** per namespace and member: the last record's hash (the members' orders differ: a cursor from one means nothing to another) */
+  private readonly cursors = new Map<string, string>()
+  /** records already read, by hash, with their expiry (ms): another member hands them out again */
+  private readonly seenRecords = new Map<string, number>()
   /** transaction hashes of relayed actions whose outcome has not arrived, and since when (ms) */
   private readonly awaitingOutcome = new Map<string, number>()
   /** service nodes that answered as relays */
@@ -275,6 +286,7 @@ export class SessionDaemon {
   /** Load what the KV store kept, publish the bundle, start polling. */
   async start(): Promise<void> {
     const legacy: [string, ConversationMessage[]][] = []
+    const parked: [string, { at: number; envelope: Uint8Array }][] = []
     for await (const [k, v] of this.c.kv.iterator()) {
       const key = dec.decode(k)
       if (key.startsWith('s:')) this.sessions.set(key.slice(2), this.restoreSessions(v))
@@ -290,9 +302,11 @@ export class SessionDaemon {
         this.seq = Math.max(this.seq, m.seq)
       } else if (key.startsWith('c:')) legacy.push([key.slice(2), JSON.parse(dec.decode(v)) as ConversationMessage[]])
       else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
-      else if (key === 'cursor') this.cursor = dec.decode(v)
-      else if (key === 'synccursor') this.syncCursor = dec.decode(v)
-      else if (key === 'noticecursor') this.noticeCursor = dec.decode(v)
+      else if (key.startsWith('w:') && v.length > 8)
+        parked.push([key.slice(2), { at: Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)), envelope: v.slice(8) }])
+      else if (key.startsWith('k:')) this.cursors.set(key.slice(2), dec.decode(v))
+      else if (key.startsWith('r:') && v.length === 8)
+        this.seenRecords.set(key.slice(2), Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)))
       else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
     for (const [peer, msgs] of legacy) {
@@ -305,6 +319,9 @@ export class SessionDaemon {
     }
     // keys sort by sequence within a conversation; keep memory in that order too
     for (const msgs of this.conversations.values()) msgs.sort((a, b) => a.seq - b.seq)
+    for (const [hash, p] of parked.sort((a, b) => a[1].at - b[1].at)) this.parked.set(hash, p)
+    await this.c.kv.batch(K.legacyCursors.map((key) => ({ type: 'del', key })))
+    await this.forgetExpired()
     try {
       await this.publishBundle()
     } catch (e) {
@@ -457,7 +474,11 @@ export class SessionDaemon {
    * becomes it. A path that fails (a hop down, an answer that does not open, a hop that forgot the
    * circuit) is dropped and replaced, up to PATH_TRIES times.
    */
-  private async viaOnion<T>(last: readonly string[] | undefined, purpose: string, exchange: (send: OnionSend) => Promise<T>): Promise<T> {
+  private async viaOnion<T>(
+    last: readonly string[] | undefined,
+    purpose: string,
+    exchange: (send: OnionSend, end: string) => Promise<T>,
+  ): Promise<T> {
     let error: unknown
     // the hops of a failed path are avoided by the next tries (one of them is down, or misbehaves)
     const avoid = new Set<string>()
@@ -472,7 +493,7 @@ export class SessionDaemon {
         return response
       }
       try {
-        return await exchange(send)
+        return await exchange(send, path.at(-1)!.peerId)
       } catch (e) {
         error = e
         if (this.circuits.get(purpose)?.path === path) this.circuits.delete(purpose)
@@ -511,14 +532,10 @@ export class SessionDaemon {
     return recipient === this.me.sessionId ? 'own' : `to:${recipient}`
   }
 
-  private toSwarm(recipient: string, q: ServiceRequest, lane = 0): Promise<ServiceResponse> {
-    return this.toSwarmVia(recipient, lane, (send) => send(q))
-  }
-
   private async toSwarmVia(
     recipient: string,
     lane: number,
-    exchange: (send: OnionSend) => Promise<ServiceResponse>,
+    exchange: (send: OnionSend, end: string) => Promise<ServiceResponse>,
   ): Promise<ServiceResponse> {
     let members = this.swarms().nodesFor(recipient)
     const base = this.purposeBase(recipient)
@@ -687,6 +704,7 @@ export class SessionDaemon {
     if (peer === NOTICES_SESSION) throw new SessionError('MALFORMED', 'the notices conversation is read-only')
     if (!this.sessions.has(peer)) await this.createSession(peer)
     const s = this.sessions.get(peer)![0]!
+    const carriesHandshake = s.attachesHandshake
     const envelope = s.encrypt(text)
     const r = await this.storeTwice(peer, {
       type: 'store',
@@ -697,6 +715,8 @@ export class SessionDaemon {
       data: envelope,
     })
     if (r.type === 'error') throw new SessionError(r.code, `sending: ${r.message}`)
+    // the swarm holds the handshake: the next messages go without its ~10.6 KB (persisted with the message)
+    if (r.type === 'stored' && carriesHandshake) s.handshakeHeld()
     const id = bytesToHex(this.random(16))
     return this.append(peer, { id, direction: 'out', text, timestamp: Math.floor(this.now() / 1000), read: true }, true)
   }
@@ -756,36 +776,16 @@ export class SessionDaemon {
     this.pollLane ^= 1
     let received = 0
     // the inbox: envelopes from peers
-    for (let more = true; more;) {
-      const r = await this.retrieve(0, this.cursor)
-      for (const m of r.messages) {
-        if ((await this.receive(m.data)) !== undefined) received++
-        this.cursor = m.hash
-      }
-      if (this.cursor !== undefined) await this.c.kv.put(K.cursor, enc.encode(this.cursor))
-      more = r.more
-    }
+    received += await this.drain(0, (m) => this.receive(m.data, m.hash))
     // notices (relay outcomes, contract events): every poll while an outcome is awaited, else with the sync reads
     const now = this.now()
     for (const [tx, since] of this.awaitingOutcome) if (now - since > OUTCOME_WAIT_MS) this.awaitingOutcome.delete(tx)
-    for (let more = withSync || this.awaitingOutcome.size > 0; more;) {
-      const r = await this.retrieve(NOTICE_NAMESPACE, this.noticeCursor)
-      for (const m of r.messages) {
-        if (await this.receiveNotice(m.data, m.timestamp)) received++
-        this.noticeCursor = m.hash
-      }
-      if (this.noticeCursor !== undefined) await this.c.kv.put(K.noticeCursor, enc.encode(this.noticeCursor))
-      more = r.more
-    }
+    if (withSync || this.awaitingOutcome.size > 0)
+      received += await this.drain(NOTICE_NAMESPACE, async (m) => ((await this.receiveNotice(m.data, m.timestamp)) ? 1 : 0))
     // the sync namespace: what this identity's other devices sent and received
-    for (let more = withSync; more;) {
-      const r = await this.retrieve(SYNC_NAMESPACE, this.syncCursor)
-      for (const m of r.messages) {
-        received += await this.receiveSync(m.data)
-        this.syncCursor = m.hash
-      }
-      if (this.syncCursor !== undefined) await this.c.kv.put(K.syncCursor, enc.encode(this.syncCursor))
-      more = r.more
+    if (withSync) {
+      received += await this.drain(SYNC_NAMESPACE, (m) => this.receiveSync(m.data))
+      await this.forgetExpired()
     }
     if (flush || this.syncTimer === undefined) await this.flushSync()
     this.lastPoll = this.now()
@@ -810,22 +810,64 @@ export class SessionDaemon {
     this.ownerAuths.set(key, auth)
     return auth
   }
-  private async retrieve(namespace: number, lastHash: string | undefined): Promise<Extract<ServiceResponse, { type: 'messages' }>> {
-    const r = await this.toSwarm(
-      this.me.sessionId,
-      {
+  /**
+   * Read a namespace of this identity's from the member the poll's lane ends at, page by page after
+   * that member's own cursor, handing each record not read before (from any member) to `handle`;
+   * returns the sum of what `handle` returned. Cursors are per member because each member orders
+   * records by its own arrival: a record one member got late sits after a cursor taken from another,
+   * and one shared cursor would skip it for good.
+   */
+  private async drain(namespace: number, handle: (m: StoredMessage) => Promise<number>): Promise<number> {
+    let n = 0
+    for (let more = true; more;) {
+      const { r, member } = await this.retrieve(namespace)
+      const ops: KVBatchOp[] = []
+      for (const m of r.messages) {
+        if (!this.seenRecords.has(m.hash)) {
+          n += await handle(m)
+          this.seenRecords.set(m.hash, m.expiry)
+          ops.push({ type: 'put', key: K.seen(m.hash), value: new Writer().u64(BigInt(Math.max(0, m.expiry))).finish() })
+        }
+        this.cursors.set(`${namespace}:${member}`, m.hash)
+      }
+      const last = r.messages.at(-1)
+      if (last !== undefined) ops.push({ type: 'put', key: K.cursor(namespace, member), value: enc.encode(last.hash) })
+      if (ops.length > 0) await this.c.kv.batch(ops)
+      more = r.more
+    }
+    return n
+  }
+
+  /** Forget read records that have expired (no member hands them out any more). */
+  private async forgetExpired(): Promise<void> {
+    const now = this.now()
+    const ops: KVBatchOp[] = []
+    for (const [hash, expiry] of this.seenRecords)
+      if (expiry <= now) {
+        this.seenRecords.delete(hash)
+        ops.push({ type: 'del', key: K.seen(hash) })
+      }
+    if (ops.length > 0) await this.c.kv.batch(ops)
+  }
+
+  /** One page of a namespace from the member the poll's lane ends at, after that member's cursor. */
+  private async retrieve(namespace: number): Promise<{ r: Extract<ServiceResponse, { type: 'messages' }>; member: string }> {
+    let member = ''
+    const r = await this.toSwarmVia(this.me.sessionId, this.pollLane, (send, end) => {
+      member = end
+      const lastHash = this.cursors.get(`${namespace}:${end}`)
+      return send({
         type: 'retrieve',
         recipient: this.me.sessionId,
         namespace,
         limit: 100,
         ...(lastHash !== undefined ? { lastHash } : {}),
         auth: this.ownerAuth('retrieve', namespace),
-      },
-      this.pollLane,
-    )
+      })
+    })
     if (r.type === 'error') throw new SessionError(r.code, `polling: ${r.message}`)
     if (r.type !== 'messages') throw new SessionError('MALFORMED', `poll answered with ${r.type}`)
-    return r
+    return { r, member }
   }
 
   /** Store the sync records not stored yet in the own swarm (owner-signed, sealed, padded). */
@@ -991,36 +1033,30 @@ export class SessionDaemon {
     throw lastRefusal instanceof SessionError ? lastRefusal : new SessionError('NO_RELAY', 'no service node relays contract actions')
   }
 
-  /** Open one envelope: a new session's handshake, or a message of a session we have. */
-  private async receive(envelope: Uint8Array): Promise<string | undefined> {
+  /**
+   * Open one envelope: a new session's handshake, or a message of a session we have; returns how
+   * many messages became readable (a handshake can release messages parked before it arrived).
+   */
+  private async receive(envelope: Uint8Array, hash: string): Promise<number> {
     let kind
     try {
       kind = envelopeKind(envelope)
     } catch {
-      return undefined // not an envelope: ignore (anyone can store for us)
+      return 0 // not an envelope: ignore (anyone can store for us)
     }
-    for (const [peer, list] of this.sessions) {
-      for (const s of list) {
-        let m
-        try {
-          m = s.decrypt(envelope)
-        } catch {
-          continue // not this session's
-        }
-        const id = bytesToHex(m.messageId)
-        if (this.knownIds.has(id)) return undefined
-        await this.append(peer, { id, direction: 'in', text: dec.decode(m.content), timestamp: m.timestamp, read: false }, true)
-        return peer
-      }
+    const opened = await this.openWithSessions(envelope, this.sessions)
+    if (opened !== 'none') return opened === 'new' ? 1 : 0
+    if (kind.kind !== 'handshake') {
+      await this.park(hash, envelope)
+      return 0
     }
-    if (kind.kind !== 'handshake') return undefined
     const kv = this.c.kv
     const seen = new Set<string>()
     const guard: ReplayGuard = {
       has: (id) => seen.has(id),
       add: (id) => void seen.add(id),
     }
-    if ((await kv.get(K.handshake(kind.handshakeId))) !== undefined) return undefined
+    if ((await kv.get(K.handshake(kind.handshakeId))) !== undefined) return 0
     try {
       const { session, message } = Session.accept(this.me, (id) => this.prekeys.find((p) => p.id === id), envelope, guard, {
         random: this.random,
@@ -1031,11 +1067,85 @@ export class SessionDaemon {
       await kv.put(K.handshake(kind.handshakeId), utf8.encode(peer))
       const id = bytesToHex(message.messageId)
       await this.append(peer, { id, direction: 'in', text: dec.decode(message.content), timestamp: message.timestamp, read: false }, true)
-      return peer
+      return 1 + (await this.unpark(peer))
     } catch (e) {
       this.c.logger?.debug('refused an envelope', { error: String(e), id: bytesToHex(envelope.subarray(0, 8)) })
-      return undefined
+      return 0
     }
+  }
+
+  /** Open a message envelope with one of `sessions` and keep it: 'new', 'known' (kept already), or 'none' opens it. */
+  private async openWithSessions(
+    envelope: Uint8Array,
+    sessions: ReadonlyMap<string, readonly Session[]>,
+  ): Promise<'new' | 'known' | 'none'> {
+    const opened = this.openEnvelope(envelope, sessions)
+    return typeof opened === 'string' ? opened : this.keepReceived(opened.peer, opened.message)
+  }
+
+  /** The message in an envelope and the peer whose session opens it; 'known' when one of them had opened it before. */
+  private openEnvelope(
+    envelope: Uint8Array,
+    sessions: ReadonlyMap<string, readonly Session[]>,
+  ): { peer: string; message: ReceivedMessage } | 'known' | 'none' {
+    for (const [peer, list] of sessions) {
+      for (const s of list) {
+        try {
+          return { peer, message: s.decrypt(envelope) }
+        } catch (e) {
+          // this session's, read before (another member hands it out again): not one to keep waiting
+          if (e instanceof SessionError && e.code === 'DUPLICATE') return 'known'
+          // otherwise: not this session's
+        }
+      }
+    }
+    return 'none'
+  }
+
+  private async keepReceived(peer: string, m: ReceivedMessage): Promise<'new' | 'known'> {
+    const id = bytesToHex(m.messageId)
+    if (this.knownIds.has(id)) return 'known'
+    await this.append(peer, { id, direction: 'in', text: dec.decode(m.content), timestamp: m.timestamp, read: false }, true)
+    return 'new'
+  }
+
+  /**
+   * Keep a message no session opens: its handshake may still be on its way (an initiator stops
+   * attaching the handshake once a swarm holds one, and a member that missed that store can hand
+   * out a later message first). Anyone can store into an inbox, so at most PARKED_MAX are kept,
+   * the oldest dropped first, each for at most the store's TTL.
+   */
+  private async park(hash: string, envelope: Uint8Array): Promise<void> {
+    if (this.parked.has(hash)) return
+    const now = this.now()
+    const ops: KVBatchOp[] = []
+    for (const [h, p] of this.parked) {
+      if (this.parked.size < PARKED_MAX && now - p.at < PARKED_TTL_MS) break
+      this.parked.delete(h)
+      ops.push({ type: 'del', key: K.parked(h) })
+    }
+    this.parked.set(hash, { at: now, envelope })
+    ops.push({ type: 'put', key: K.parked(hash), value: concat(new Writer().u64(BigInt(now)).finish(), envelope) })
+    await this.c.kv.batch(ops)
+  }
+
+  /** A session with `peer` was accepted: open the parked messages it can, in the order they were sent; returns how many. */
+  private async unpark(peer: string): Promise<number> {
+    const sessions = new Map([[peer, this.sessions.get(peer) ?? []]])
+    const released: { peer: string; message: ReceivedMessage }[] = []
+    const ops: KVBatchOp[] = []
+    for (const [hash, p] of [...this.parked]) {
+      const opened = this.openEnvelope(p.envelope, sessions)
+      if (opened === 'none') continue
+      this.parked.delete(hash)
+      ops.push({ type: 'del', key: K.parked(hash) })
+      if (opened !== 'known') released.push(opened)
+    }
+    released.sort((x, y) => (x.message.sequence < y.message.sequence ? -1 : x.message.sequence > y.message.sequence ? 1 : 0))
+    let n = 0
+    for (const r of released) if ((await this.keepReceived(r.peer, r.message)) === 'new') n++
+    if (ops.length > 0) await this.c.kv.batch(ops)
+    return n
   }
 
   /** Cover traffic: a dummy request (a swarm lookup for a random ID) through a fresh path, at exponential intervals. */

@@ -65,8 +65,13 @@ import { coarsen, ContentType, decodeMessage, encodeMessage, FLAG_SIGNED, MESSAG
  *   IK_B ‖ prekey id ‖ SPK_B ‖ SHA3-256(PQPK_B) ‖ EK_A ‖ ct
  *
  * B checks that A's ML-DSA key hashes to ID_A and both signatures verify before deriving anything.
- * Until A hears back, every message A sends carries the handshake, so any one arriving establishes
- * the session; B refuses a handshake it has seen (the replay guard). A quantum attacker must break
+ * Until A hears back, A's messages carry the handshake until a swarm has said it holds one that does
+ * (handshakeHeld; the daemon calls it after a store with verified receipts), and again once a day
+ * (HANDSHAKE_REPEAT_S), so a recipient offline for up to the 14-day store TTL still finds one within
+ * reach. The handshake is ~10.6 KB of a first message; repeating it on every message until a reply
+ * made a one-sided burst (the usual case while the recipient is offline) cost 12.5 KB a message
+ * instead of ~2 KB. A message that arrives before its handshake is kept by the recipient until the
+ * handshake comes (the daemon's parked envelopes). B refuses a handshake it has seen (the replay guard). A quantum attacker must break
  * ML-KEM-1024 (SS) and a classical one X25519; impersonation needs ML-DSA-87 and Ed25519 both.
  */
 export const WIRE_VERSION = 1
@@ -78,6 +83,10 @@ const FIELDS_BYTES = LENGTHS.mldsaPublicKey + 32 + 32 + 32 + LENGTHS.mlkemCipher
 const OUTER_HEADER_BYTES = 2 + 4 + 32 + LENGTHS.mlkemCipherText
 const HANDSHAKE_PREFIX_BYTES = OUTER_HEADER_BYTES + NONCE_BYTES + FIELDS_BYTES + TAG_BYTES
 const SEALED_LABEL = 'pars-sealed-v1'
+/** How long an initiator that has not heard back goes without attaching its handshake again, once a swarm held one. */
+export const HANDSHAKE_REPEAT_S = 86_400
+/** serialize's format: 1 had no handshakeHeldAt (restore still reads it) */
+const SESSION_RECORD_VERSION = 2
 
 export interface SessionOptions {
   random?: RandomSource
@@ -276,6 +285,8 @@ function associatedData(initiatorId: string, responderId: string): Uint8Array {
 /** A session with one peer. Not safe for concurrent use: one decrypt or encrypt at a time. */
 export class Session {
   private sequence = 0n
+  /** unix seconds when a swarm last said it holds an envelope carrying the handshake (0: never) */
+  private handshakeHeldAt = 0
 
   private constructor(
     private readonly me: Identity,
@@ -368,7 +379,7 @@ export class Session {
   static restore(me: Identity, bytes: Uint8Array, options: SessionOptions = {}): Session {
     const r = new Reader(bytes, 'session')
     const version = r.u8()
-    if (version !== WIRE_VERSION) throw new SessionError('UNSUPPORTED_VERSION', `session version ${version}`)
+    if (version !== 1 && version !== SESSION_RECORD_VERSION) throw new SessionError('UNSUPPORTED_VERSION', `session version ${version}`)
     const mldsa = r.bytes(LENGTHS.mldsaPublicKey)
     const ed25519 = r.bytes(32)
     const x25519 = r.bytes(32)
@@ -376,6 +387,7 @@ export class Session {
     const handshakeId = bytesToHex(r.bytes(32))
     const pending = r.varBytes(HANDSHAKE_PREFIX_BYTES)
     const state = decodeState(r.varBytes(64 * 1024 * 1024))
+    const heldAt = version === 1 ? 0 : Number(r.u64())
     r.end()
     const s = new Session(
       me,
@@ -387,13 +399,14 @@ export class Session {
       options.now ?? clock,
     )
     s.sequence = sequence
+    s.handshakeHeldAt = heldAt
     return s
   }
 
   /** Everything needed to resume, secrets included: a daemon stores it encrypted. */
   serialize(): Uint8Array {
     return new Writer()
-      .u8(WIRE_VERSION)
+      .u8(SESSION_RECORD_VERSION)
       .bytes(this.peer.mldsa)
       .bytes(this.peer.ed25519)
       .bytes(this.peer.x25519)
@@ -401,7 +414,21 @@ export class Session {
       .bytes(Buffer.from(this.handshakeId, 'hex'))
       .varBytes(this.pendingHandshake ?? new Uint8Array(0))
       .varBytes(encodeState(this.state))
+      .u64(BigInt(this.handshakeHeldAt))
       .finish()
+  }
+
+  /** Whether the next envelope carries the handshake: the peer has not answered, and no swarm has held one for a day. */
+  get attachesHandshake(): boolean {
+    return this.pendingHandshake !== undefined && this.now() - this.handshakeHeldAt >= HANDSHAKE_REPEAT_S
+  }
+
+  /**
+   * A swarm holds an envelope of this session that carried the handshake: the next ones go without it
+   * (for HANDSHAKE_REPEAT_S). Call it only for an envelope whose store was confirmed.
+   */
+  handshakeHeld(): void {
+    if (this.pendingHandshake !== undefined) this.handshakeHeldAt = this.now()
   }
 
   /** Encrypt `content` for the peer: the envelope to send. */
@@ -430,7 +457,7 @@ export class Session {
     const { header, body: sealed } = ratchetEncrypt(this.state, plaintext, this.random)
     this.sequence += 1n
     const message = new Writer().u8(WIRE_VERSION).u8(TYPE_MESSAGE).u16(header.length).bytes(header).bytes(sealed).finish()
-    return this.pendingHandshake === undefined ? message : concat(this.pendingHandshake, message)
+    return this.pendingHandshake !== undefined && this.attachesHandshake ? concat(this.pendingHandshake, message) : message
   }
 
   /** Decrypt an envelope from the peer. Throws a SessionError, and changes nothing, if it does not open. */

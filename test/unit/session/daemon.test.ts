@@ -5,6 +5,7 @@ import { openMemoryDb, type KVStore } from '../../../common/index.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import {
   decodeRequest,
+  encodeResponse,
   generatePrekey,
   identityFromPhrase,
   SessionDaemon,
@@ -229,6 +230,59 @@ describe('the session daemon', () => {
       await a.stop()
       await b.stop()
     }
+  })
+
+  it('once the swarm holds the handshake, messages go without it; one that arrives before its handshake waits for it, across a restart', async () => {
+    const net = await network(2)
+    const [m0, m1] = net.ids as [string, string]
+    // the sizes of the envelopes Alice stores, in order; m0 refuses to keep messages while `refusing`
+    const sizes: number[] = []
+    const seen = new Set<string>()
+    let refusing = false
+    for (const [id, node] of net.nodes) {
+      const honest = node.handle.bind(node)
+      node.handle = async (bytes, from) => {
+        const q = decodeRequest(bytes)
+        if ((q.type === 'store' || q.type === 'replicate') && q.namespace === 0) {
+          if (!seen.has(bytesToHex(q.data))) sizes.push(q.data.length)
+          seen.add(bytesToHex(q.data))
+          if (refusing && id === m0) return encodeResponse({ type: 'error', code: 'UNREACHABLE', message: 'busy' })
+        }
+        return honest(bytes, from)
+      }
+    }
+    const bobId = unlocked(bob, PHRASE_B)
+    const bKv = await openMemoryDb()
+    const b1 = await daemon(net, bobId, bKv)
+    const a = await daemon(net, unlocked(alice, PHRASE_A))
+    await a.createSession(bob.sessionId)
+    // m0 misses the first message (the one with the handshake): only m1 holds it
+    refusing = true
+    await a.sendMessage(bob.sessionId, 'one')
+    refusing = false
+    await a.sendMessage(bob.sessionId, 'two')
+    await a.sendMessage(bob.sessionId, 'three')
+    expect(sizes[0]).toBeGreaterThan(12_000)
+    expect(sizes.slice(1).every((n) => n < 2_500)).toBe(true)
+    // m1 hides Bob's inbox for now: Bob reads two and three from m0 with nothing to open them
+    const honest1 = net.nodes.get(m1)!.handle.bind(net.nodes.get(m1)!)
+    net.nodes.get(m1)!.handle = async (bytes, from) => {
+      const q = decodeRequest(bytes)
+      if (q.type === 'retrieve' && q.namespace === 0) return encodeResponse({ type: 'messages', messages: [], more: false })
+      return honest1(bytes, from)
+    }
+    expect((await b1.poll()) + (await b1.poll())).toBe(0)
+    expect(b1.getSessions()).toEqual([])
+    await b1.stop()
+    // m1 answers again; Bob, restarted on the same store, finds the handshake there, and the two kept messages open.
+    // (with one cursor for both members, m1 would be asked for what follows "three" in its order, and "one" precedes it)
+    net.nodes.get(m1)!.handle = honest1
+    const b2 = await daemon(net, bobId, bKv)
+    expect((await b2.poll()) + (await b2.poll())).toBe(3)
+    expect(texts(b2, alice.sessionId)).toEqual(['in:one', 'in:two', 'in:three'])
+    expect(await b2.poll()).toBe(0)
+    await a.stop()
+    await b2.stop()
   })
 
   it('a message goes down one lane when the receipts show two other members hold it; down both when they do not', async () => {

@@ -48,6 +48,51 @@ describe('session establishment (PQXDH-style)', () => {
     expect(text(a.decrypt(b.encrypt('ok')))).toBe('ok')
   })
 
+  it('once a swarm holds a message carrying the handshake, the next ones go without it until a day has passed', () => {
+    const random = seededRandom(13)
+    let now = NOW
+    const prekey = generatePrekey(3, NOW, random)
+    const a = Session.initiate(alice, bob.sessionId, encodeBundle(makeBundle(bob, prekey, random)), { random, now: () => now })
+    const first = a.encrypt('first')
+    expect(a.attachesHandshake).toBe(true)
+    a.handshakeHeld()
+    expect(a.attachesHandshake).toBe(false)
+    const second = a.encrypt('second')
+    expect(envelopeKind(first).kind).toBe('handshake')
+    expect(envelopeKind(second).kind).toBe('message')
+    // the handshake is most of a first message: ~10.6 KB of 12.5
+    expect(first.length - second.length).toBeGreaterThan(10_000)
+    // kept across a restart of the state
+    const restored = Session.restore(alice, a.serialize(), { random, now: () => now })
+    expect(restored.attachesHandshake).toBe(false)
+    // the second arrives first: no session opens it yet; after the handshake, it opens
+    const { session: b } = Session.accept(bob, () => prekey, first, guard(), { now: () => NOW })
+    expect(text(b.decrypt(second))).toBe('second')
+    // a day on, without an answer, the handshake travels again (the first copy may have expired by the time Bob looks)
+    now = NOW + 86_400
+    expect(restored.attachesHandshake).toBe(true)
+    expect(envelopeKind(restored.encrypt('third')).kind).toBe('handshake')
+    // an answer ends it for good
+    restored.decrypt(b.encrypt('reply'))
+    expect(restored.attachesHandshake).toBe(false)
+    expect(envelopeKind(restored.encrypt('fourth')).kind).toBe('message')
+  })
+
+  it('a session kept in the first record format (no handshake-held time) restores and still attaches the handshake', () => {
+    const random = seededRandom(14)
+    const prekey = generatePrekey(3, NOW, random)
+    const a = Session.initiate(alice, bob.sessionId, encodeBundle(makeBundle(bob, prekey, random)), { random, now: () => NOW })
+    a.encrypt('first')
+    const v2 = a.serialize()
+    // version 1: the same fields without the trailing u64
+    const v1 = Uint8Array.from(v2.subarray(0, v2.length - 8))
+    v1[0] = 1
+    const old = Session.restore(alice, v1, { random, now: () => NOW })
+    expect(old.attachesHandshake).toBe(true)
+    const { message } = Session.accept(bob, () => prekey, old.encrypt('from the old record'), guard(), { now: () => NOW })
+    expect(text(message)).toBe('from the old record')
+  })
+
   it('a replayed handshake is refused, a handshake to an unknown prekey too, and a forged one', () => {
     const random = seededRandom(12)
     const prekey = generatePrekey(3, NOW, random)
