@@ -18,3 +18,15 @@ export async function openMemoryDb(): Promise<KVStore> {
   await db.open()
   return db as unknown as KVStore
 }
+
+/**
+ * Read one key, synchronously when the store can (classic-level and memory-level 3 support
+ * getSync). A LevelDB read served from its caches then costs ~2 µs of CPU, against ~80 µs for the
+ * async get's round trip through the libuv thread pool (measured here with 44-byte keys). The
+ * thread pool is what protects the event loop from a slow disk; the keys read this way are small
+ * index entries looked up on every stored record, which LevelDB's block cache and the OS hold.
+ */
+export async function readKey(kv: KVStore, key: Uint8Array): Promise<Uint8Array | undefined> {
+  const v = (kv.supports as { getSync?: boolean }).getSync === true ? kv.getSync(key) : await kv.get(key)
+  return v ?? undefined
+}

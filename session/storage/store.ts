@@ -1,7 +1,7 @@
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256Native as sha256 } from '../crypto/primitives.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
-import { concat, Lru, Reader, u64be, utf8, Writer, type KVBatchOp, type KVStore } from '../../common/index.js'
+import { concat, Lru, Reader, readKey, u64be, utf8, Writer, type KVBatchOp, type KVStore } from '../../common/index.js'
 import { parseSessionId, sessionIdBytes, sessionIdOf } from '../crypto/identity.js'
 import { SessionError } from '../errors.js'
 import { NOTICE_NAMESPACE } from '../notices.js'
@@ -304,7 +304,7 @@ export class MessageStore {
   ): Promise<{ hash: string; stored: boolean }> {
     await this.init()
     return this.exclusive(async () => {
-      if ((await this.kv.get(concat(Uint8Array.of(HASH), hexBytes(hash)))) !== undefined) return { hash, stored: false }
+      if ((await readKey(this.kv, concat(Uint8Array.of(HASH), hexBytes(hash)))) !== undefined) return { hash, stored: false }
       this.seq += 1n
       const prefix = this.inboxPrefix(recipient, namespace)
       const key = concat(prefix, u64be(this.seq))
@@ -339,7 +339,7 @@ export class MessageStore {
   }
 
   private async removeOps(recordKey: Uint8Array): Promise<KVBatchOp[]> {
-    const v = await this.kv.get(recordKey)
+    const v = await readKey(this.kv, recordKey)
     if (v === undefined) return []
     const m = this.decode(v, 0)
     return [
@@ -361,7 +361,7 @@ export class MessageStore {
     let from = prefix
     if (req.lastHash !== undefined) {
       if (!/^[0-9a-f]{64}$/.test(req.lastHash)) throw new SessionError('MALFORMED', 'lastHash must be 64 hex digits')
-      const loc = await this.kv.get(concat(Uint8Array.of(HASH), hexBytes(req.lastHash)))
+      const loc = await readKey(this.kv, concat(Uint8Array.of(HASH), hexBytes(req.lastHash)))
       // a last hash that is gone (expired, deleted): start from the oldest again
       if (loc !== undefined) from = concat(loc, Uint8Array.of(0))
     }
@@ -393,7 +393,7 @@ export class MessageStore {
       const ops: KVBatchOp[] = []
       let n = 0
       for (const h of new Set(hashes)) {
-        const loc = await this.kv.get(concat(Uint8Array.of(HASH), hexBytes(h)))
+        const loc = await readKey(this.kv, concat(Uint8Array.of(HASH), hexBytes(h)))
         // only this owner's inbox: a hash of someone else's message is not theirs to delete
         if (loc === undefined || !prefix.every((b, i) => loc[i] === b)) continue
         ops.push(...(await this.removeOps(loc)))
@@ -414,7 +414,7 @@ export class MessageStore {
       let n = 0
       for await (const k of this.kv.keys({ gte: Uint8Array.of(EXP), lt: concat(Uint8Array.of(EXP), u64be(now + 1)) })) {
         const hash = k.subarray(9)
-        const loc = await this.kv.get(concat(Uint8Array.of(HASH), hash))
+        const loc = await readKey(this.kv, concat(Uint8Array.of(HASH), hash))
         ops.push({ type: 'del', key: Uint8Array.from(k) })
         if (loc !== undefined) {
           ops.push({ type: 'del', key: loc }, { type: 'del', key: concat(Uint8Array.of(HASH), hash) })

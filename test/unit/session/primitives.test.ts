@@ -6,6 +6,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
 import {
   __x25519,
+  __xchacha,
   dh,
   ed25519Verify,
   hkdfSha256,
@@ -13,8 +14,11 @@ import {
   ml_kem1024,
   open,
   osRandom,
+  seal,
+  sha256Native,
   x25519KeyPair,
 } from '../../../session/crypto/primitives.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { SessionError } from '../../../session/index.js'
 import { acvpResults, readAcvp, type SigVerPrompt, VECTORS } from '../../helpers/vectors.js'
 
@@ -98,6 +102,47 @@ describe('session primitives against Wycheproof', () => {
       }
     }
     expect(n).toBeGreaterThan(100)
+  })
+
+  it('XChaCha20-Poly1305 sealing (OpenSSL on an HChaCha20 subkey): every valid vector, byte for byte', () => {
+    type G = {
+      ivSize: number
+      tests: { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: string }[]
+    }
+    const data = wycheproof<G>('xchacha20_poly1305_test.json')
+    if (data === undefined) return
+    let n = 0
+    for (const g of data.testGroups.filter((g) => g.ivSize === 192)) {
+      for (const t of g.tests) {
+        if (h(t.key).length !== 32 || t.result !== 'valid') continue
+        expect(bytesToHex(seal(h(t.key), h(t.msg), h(t.aad), () => h(t.iv))), `tcId ${t.tcId}`).toBe(t.iv + t.ct + t.tag)
+        n++
+      }
+    }
+    expect(n).toBeGreaterThan(50)
+  })
+
+  it("XChaCha20-Poly1305: the OpenSSL path and noble's agree on random keys, nonces and lengths, and open each other's output", () => {
+    for (let i = 0; i < 200; i++) {
+      const key = osRandom(32)
+      const nonce = osRandom(24)
+      const aad = osRandom(i % 40)
+      const msg = osRandom((i * 97) % 5000)
+      const ours = seal(key, msg, aad, () => nonce)
+      expect(bytesToHex(ours)).toBe(bytesToHex(__xchacha.seal(key, msg, aad, nonce)))
+      expect(bytesToHex(open(key, ours, aad)!)).toBe(bytesToHex(msg))
+      const flipped = Uint8Array.from(ours)
+      flipped[24 + (i % Math.max(1, ours.length - 24))]! ^= 1
+      expect(open(key, flipped, aad)).toBeUndefined()
+      expect(open(key, ours, osRandom(3))).toBeUndefined()
+    }
+  })
+
+  it("SHA-256 through OpenSSL equals noble's", () => {
+    for (const len of [0, 1, 55, 56, 64, 1000, 12_542]) {
+      const d = osRandom(len)
+      expect(bytesToHex(sha256Native(d))).toBe(bytesToHex(sha256(d)))
+    }
   })
 
   it('HKDF-SHA256: every vector (oversized outputs refused)', () => {
