@@ -22,6 +22,7 @@
 // Writes the table between <!-- bench:rpc:start --> and <!-- bench:rpc:end --> in docs/performance.md.
 import { execFileSync, fork, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { connect, createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -32,12 +33,33 @@ const ROOT = resolve(HERE, '..')
 
 if (process.argv.includes('--loadgen')) {
   runLoadgenChild()
+} else if (process.argv.includes('--node-http')) {
+  runNodeHttp(Number(process.argv[process.argv.indexOf('--node-http') + 1]))
 } else {
   main().catch((err) => {
     console.error(err)
     shutdownAll()
     process.exit(1)
   })
+}
+
+// ================================================================================================
+// The ceiling (child process): Node's own http module answering every POST with one constant JSON-RPC
+// result, no parsing or dispatch. No server written for Node can answer faster on this machine, so
+// it shows what the read targets ask of a single Node process.
+// ================================================================================================
+
+function runNodeHttp(port) {
+  const answer = '{"jsonrpc":"2.0","id":1,"result":"0x1"}'
+  http
+    .createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length })
+        res.end(answer)
+      })
+    })
+    .listen(port, '127.0.0.1')
 }
 
 // ================================================================================================
@@ -703,6 +725,12 @@ function buildTable(results, opts, meta) {
     )
   }
 
+  const ceiling = results.nodeHttp?.rps
+  if (ceiling !== undefined) {
+    lines.push(
+      `| the ceiling of any Node server: Node's http module answering a constant, in the parsd column (req/s) | ${fmt(ceiling)} | | | ${ratio(ceiling, h?.blockNumber?.rps)} | ${ratio(ceiling, a?.blockNumber?.rps)} |`,
+    )
+  }
   const targets = []
   const check = (label, ok) => targets.push(`- ${label}: ${ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**'}`)
   const ge = (x, y, k) => (x === undefined || y === undefined ? undefined : x >= k * y)
@@ -711,8 +739,10 @@ function buildTable(results, opts, meta) {
     return oks.includes(undefined) ? undefined : oks.every(Boolean)
   }
   if (pAvail) {
-    check('reads (eth_blockNumber, eth_getBalance) >= 4x hardhat node', readsVs(h, 4))
-    check('reads >= 0.7x anvil', readsVs(a, 0.7))
+    const ceilingVs = (other) =>
+      ceiling === undefined ? '' : ` (Node's http module answering a constant: ${ratio(ceiling, other?.blockNumber?.rps)})`
+    check(`reads (eth_blockNumber, eth_getBalance) >= 4x hardhat node${ceilingVs(h)}`, readsVs(h, 4))
+    check(`reads >= 0.7x anvil${ceilingVs(a)}`, readsVs(a, 0.7))
     check('eth_call (same request) >= 3x hardhat node', ge(p?.call?.rps, h?.call?.rps, 3))
     check('eth_call (65536 holders in turn, no answer cache) >= 3x hardhat node', ge(p?.callDistinct?.rps, h?.callDistinct?.rps, 3))
     check('send→receipt (block time 0) no slower than anvil (p50)', p?.latency && a?.latency ? p.latency.p50 <= a.latency.p50 : undefined)
@@ -807,6 +837,17 @@ async function main() {
   }
 
   const results = {}
+  if (opts.only.includes('parsd')) {
+    console.log('node http (the ceiling: a constant answer) ...')
+    const server = await startServer('node-http', process.execPath, (port) => [fileURLToPath(import.meta.url), '--node-http', String(port)])
+    try {
+      const r = await runLoad(server, { jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }, opts)
+      results.nodeHttp = { rps: r.rps }
+      console.log(`  node http ${fmt(r.rps)} req/s (load generator at ${Math.round(r.clientCpu * 100)}% of a core)`)
+    } finally {
+      await server.stop()
+    }
+  }
   for (const spec of serverSpecs(opts)) {
     if (!spec.available) {
       console.log(`${spec.name}: not available (${PARSD} missing; run npm run build)`)
