@@ -420,7 +420,7 @@ export class Session {
 
   /** Whether the next envelope carries the handshake: the peer has not answered, and no swarm has held one for a day. */
   get attachesHandshake(): boolean {
-    return this.pendingHandshake !== undefined && this.now() - this.handshakeHeldAt >= HANDSHAKE_REPEAT_S
+    return this.pendingHandshake !== undefined && (this.handshakeHeldAt === 0 || this.now() - this.handshakeHeldAt >= HANDSHAKE_REPEAT_S)
   }
 
   /**
@@ -428,7 +428,7 @@ export class Session {
    * (for HANDSHAKE_REPEAT_S). Call it only for an envelope whose store was confirmed.
    */
   handshakeHeld(): void {
-    if (this.pendingHandshake !== undefined) this.handshakeHeldAt = this.now()
+    if (this.pendingHandshake !== undefined) this.handshakeHeldAt = Math.max(1, this.now())
   }
 
   /** Encrypt `content` for the peer: the envelope to send. */

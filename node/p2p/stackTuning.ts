@@ -6,21 +6,22 @@ import { tcp, type TCPOptions } from '@libp2p/tcp'
 /*
  * Three adjustments to the libp2p stack (TCP, noise, yamux) for small request/response traffic,
  * where its per-frame costs, not the bytes, are the work. Measured with a 2 KiB request and its
- * answer on a kept stream between two processes on loopback: 11 socket writes and ~350 µs of CPU
- * at each end per exchange before, 2 writes after; each adjustment is explained where it is made
+ * answer on a kept stream between two processes on loopback, one exchange at a time: 11 socket
+ * writes and ~357 µs of the answering side's CPU before, 2 writes and ~250 µs after; each
+ * adjustment is explained where it is made
  * (docs/performance.md has the figures). Each one replaces a method on objects the libp2p factories
  * create, guarded by a check of what it replaces: if the internals change upstream, the stack keeps
  * its own behaviour, costing speed and not correctness (test/unit/node/p2pHost.test.ts counts the
  * writes, so an upgrade that loses an adjustment fails a test).
  */
+
 /**
  * libp2p's TCP transport with one socket write per message instead of one per buffer.
  *
  * @libp2p/tcp 11 hands each buffer of a queued message to `socket.write` on its own, and a noise
  * message arrives as several (length prefix, each ciphertext piece, tag): one 2 KiB request and its
- * answer took 11 write syscalls on loopback, each paying the kernel's TCP path (measured with
- * test/unit/tcpWrites.test.ts). Joining a message's buffers before the write (one copy of a few KiB)
- * makes that 4. The join happens in the connection's `sendData` (AbstractMultiaddrConnection in
+ * answer took 11 write syscalls on loopback, each paying the kernel's TCP path. Joining a message's
+ * buffers before the write (one copy of a few KiB) makes that 4 (2 with halfWindowYamux). The join happens in the connection's `sendData` (AbstractMultiaddrConnection in
  * @libp2p/utils), replaced on each connection before the upgrader sees it; a connection without that
  * method is left as it is, so a change upstream costs speed, not correctness.
  */
