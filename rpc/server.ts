@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCors from '@fastify/cors'
@@ -284,6 +285,7 @@ export class RpcServer implements Startable {
   /** the (frozen) context of HTTP calls: no connection */
   private readonly httpCtx: RpcContext = Object.freeze({})
   private live: Live | undefined
+  private closing = false
   private nextConnectionId = 0
 
   constructor(private readonly opts: RpcServerOptions) {
@@ -299,11 +301,25 @@ export class RpcServer implements Startable {
     if (this.live !== undefined) return
     const { host, port } = this.opts
     const sockets = new Set<WsSocket>()
+    this.closing = false
     const app = fastify({
       logger: false,
       bodyLimit: this.bodyLimit,
       return503OnClosing: true,
       forceCloseConnections: 'idle',
+      // plain JSON-RPC posts are answered straight from Node's http module (see plainPost); fastify
+      // serves everything else: WebSocket upgrades, GET, CORS, oversized or chunked bodies, errors
+      serverFactory: (handler, options) => {
+        const server = createServer((req, res) => {
+          if (!this.plainPost(req, res)) handler(req, res)
+        })
+        // the timeouts fastify gives a server it makes itself (keep-alive 72 s, no request timeout)
+        const o = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }
+        server.keepAliveTimeout = o.keepAliveTimeout ?? server.keepAliveTimeout
+        server.requestTimeout = o.requestTimeout ?? server.requestTimeout
+        server.setTimeout(o.connectionTimeout ?? 0)
+        return server
+      },
     })
     try {
       await this.setup(app, sockets)
@@ -327,6 +343,8 @@ export class RpcServer implements Startable {
     const live = this.live
     if (live === undefined) return
     this.live = undefined
+    // from now on every request goes through fastify, which answers 503 while it closes
+    this.closing = true
     await closeSockets(live.sockets)
     await live.app.close()
     this.log.info('rpc stopped')
@@ -397,6 +415,61 @@ export class RpcServer implements Startable {
       },
       wsHandler: (socket: WsSocket) => this.onWsConnection(socket, sockets),
     })
+  }
+
+  /**
+   * Answer a plain JSON-RPC POST without fastify's request lifecycle: a body with a Content-Length
+   * within the limit, from a client that sends no Origin (or with CORS open to any origin), while the
+   * server is not closing. Returns false, having touched nothing, for anything else, which fastify
+   * then serves as before. The answer is the same either way: the same dispatcher, status 200 with
+   * `application/json; charset=utf-8` (or 204 for notifications only), and the
+   * `Access-Control-Allow-Origin: *` that @fastify/cors adds when CORS is open. Measured with
+   * bench:rpc's load: fastify's lifecycle and the two plugins' hooks cost more than the node's own
+   * work for eth_blockNumber (docs/performance.md).
+   */
+  private plainPost(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'POST' || this.closing) return false
+    const cors = this.opts.cors
+    if (Array.isArray(cors)) return false
+    const declared = req.headers['content-length']
+    if (declared === undefined || req.headers['transfer-encoding'] !== undefined) return false
+    const length = Number(declared)
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.bodyLimit) return false
+    const chunks: Buffer[] = []
+    let received = 0
+    req.on('data', (c: Buffer) => {
+      received += c.length
+      if (received <= length) chunks.push(c)
+    })
+    req.on('error', () => res.destroy())
+    req.on('end', () => {
+      const headers: Record<string, string | number> = cors === '*' ? { 'access-control-allow-origin': '*' } : {}
+      const send = (a: Answer): void => {
+        if (res.destroyed) return
+        if (a === undefined) {
+          res.writeHead(204, headers).end()
+          return
+        }
+        headers['content-type'] = 'application/json; charset=utf-8'
+        headers['content-length'] = Buffer.byteLength(a)
+        res.writeHead(200, headers).end(a)
+      }
+      const fail = (e: unknown): void => {
+        this.log.error('rpc http failure', { err: errorMessage(e) })
+        if (res.headersSent || res.destroyed) return
+        headers['content-type'] = JSON_TYPE
+        res.writeHead(500, headers).end(errorText(null, RpcErrorCode.INTERNAL, 'internal error'))
+      }
+      try {
+        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
+        const out = this.dispatcher.handle(text, this.httpCtx)
+        if (out instanceof Promise) out.then(send, fail)
+        else send(out)
+      } catch (e) {
+        fail(e)
+      }
+    })
+    return true
   }
 
   private onHttpPost(req: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {

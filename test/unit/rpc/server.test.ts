@@ -464,6 +464,67 @@ describe('RpcServer', () => {
     })
   })
 
+  describe('plain POSTs (answered without fastify) and the rest (through fastify) answer alike', () => {
+    /** The same request as a plain POST (Content-Length) and chunked, which always goes through fastify. */
+    async function bothWays(port: number, body: string, headers: Record<string, string> = {}) {
+      const u = `http://127.0.0.1:${port}/`
+      const plain = await post(u, body, { 'content-type': 'application/json', ...headers })
+      const chunked = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(body))
+            c.close()
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit)
+      const text = await chunked.text()
+      const view = (r: { status: number; headers: Headers }, t: string) => ({
+        status: r.status,
+        type: r.headers.get('content-type'),
+        cors: r.headers.get('access-control-allow-origin'),
+        body: t,
+      })
+      return { plain: view(plain, plain.text), viaFastify: view(chunked, text) }
+    }
+
+    it('calls, errors, notifications, batches, bad JSON, any content type: same status, headers and body; CORS "*" or none', async () => {
+      for (const cors of [undefined, '*'] as const) {
+        const s = new RpcServer({ ...opts, cors, logger: nullLogger() })
+        await s.start()
+        try {
+          const { port } = s.address()
+          const bodies = [
+            rpc('echo', [1, 'a']),
+            rpc('echo_async', [2]),
+            rpc('big'),
+            rpc('cyclic'),
+            rpc('throw_params'),
+            rpc('throw_domain'),
+            rpc('reject_unknown'),
+            rpc('no_such_method'),
+            JSON.stringify({ jsonrpc: '2.0', method: 'echo', params: [] }),
+            `[${rpc('echo', [1], 1)},${rpc('echo', [2], 2)}]`,
+            '[]',
+            '{"jsonrpc":"2.0",',
+            '',
+          ]
+          for (const body of bodies) {
+            const { plain, viaFastify } = await bothWays(port, body)
+            expect(plain, body).toEqual(viaFastify)
+          }
+          const withOrigin = await bothWays(port, rpc('echo'), { origin: 'http://any.example' })
+          expect(withOrigin.plain).toEqual(withOrigin.viaFastify)
+          expect(withOrigin.plain.cors).toBe(cors === '*' ? '*' : null)
+        } finally {
+          await s.stop()
+        }
+      }
+    })
+  })
+
   describe('WebSocket', () => {
     it('accepts upgrades from allowed origins or without Origin, rejects other origins', async () => {
       const good = await WsTestClient.open(wsUrl, 'http://good.example')
