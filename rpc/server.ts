@@ -457,7 +457,7 @@ export class RpcServer implements Startable {
       const fail = (e: unknown): void => {
         this.log.error('rpc http failure', { err: errorMessage(e) })
         if (res.headersSent || res.destroyed) return
-        headers['content-type'] = JSON_TYPE
+        headers['content-type'] = 'application/json; charset=utf-8'
         res.writeHead(500, headers).end(errorText(null, RpcErrorCode.INTERNAL, 'internal error'))
       }
       try {
