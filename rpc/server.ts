@@ -93,6 +93,8 @@ type MaybePromise<T> = T | Promise<T>
 
 const EMPTY_PARAMS: readonly unknown[] = Object.freeze([])
 const JSON_TYPE = 'application/json'
+/** what fastify sends for JSON_TYPE: plain POSTs answer with the same */
+const JSON_UTF8 = 'application/json; charset=utf-8'
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
@@ -435,12 +437,9 @@ export class RpcServer implements Startable {
     if (declared === undefined || req.headers['transfer-encoding'] !== undefined) return false
     const length = Number(declared)
     if (!Number.isSafeInteger(length) || length < 0 || length > this.bodyLimit) return false
+    // Node's parser delivers exactly Content-Length bytes
     const chunks: Buffer[] = []
-    let received = 0
-    req.on('data', (c: Buffer) => {
-      received += c.length
-      if (received <= length) chunks.push(c)
-    })
+    req.on('data', (c: Buffer) => chunks.push(c))
     req.on('error', () => res.destroy())
     req.on('end', () => {
       const headers: Record<string, string | number> = cors === '*' ? { 'access-control-allow-origin': '*' } : {}
@@ -450,14 +449,14 @@ export class RpcServer implements Startable {
           res.writeHead(204, headers).end()
           return
         }
-        headers['content-type'] = 'application/json; charset=utf-8'
+        headers['content-type'] = JSON_UTF8
         headers['content-length'] = Buffer.byteLength(a)
         res.writeHead(200, headers).end(a)
       }
       const fail = (e: unknown): void => {
         this.log.error('rpc http failure', { err: errorMessage(e) })
         if (res.headersSent || res.destroyed) return
-        headers['content-type'] = 'application/json; charset=utf-8'
+        headers['content-type'] = JSON_UTF8
         res.writeHead(500, headers).end(errorText(null, RpcErrorCode.INTERNAL, 'internal error'))
       }
       try {

@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { concat, utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
+import { readU64be, u64be, utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
 import { parseSessionId, sessionLink, type Identity } from './crypto/identity.js'
 import type { UnlockedIdentity } from './crypto/keystore.js'
 import { kdf, open, osRandom, seal, type RandomSource } from './crypto/primitives.js'
@@ -168,7 +168,7 @@ const K = {
   /** a record already read (from any member): its expiry, ms (u64) */
   seen: (hash: string) => enc.encode(`r:${hash}`),
   /** before per-member cursors: one cursor per namespace (deleted at start) */
-  legacyCursors: ['cursor', 'synccursor', 'noticecursor'].map((k) => enc.encode(k)),
+  legacyCursorNames: ['cursor', 'synccursor', 'noticecursor'],
   guards: enc.encode('guards'),
   handshake: (id: string) => enc.encode(`h:${id}`),
   unsynced: (id: string) => enc.encode(`q:${id}`),
@@ -178,6 +178,8 @@ const K = {
 /** Messages kept while their handshake has not arrived: at most this many, for at most the store's TTL. */
 const PARKED_MAX = 500
 const PARKED_TTL_MS = MAX_PRIVATE_TTL_MS
+/** how often the expired read records are forgotten (they only cost memory until then) */
+const FORGET_EVERY_MS = 3_600_000
 
 interface SyncRecord {
   v: 1
@@ -251,6 +253,7 @@ export class SessionDaemon {
   private readonly cursors = new Map<string, string>()
   /** records already read, by hash, with their expiry (ms): another member hands them out again */
   private readonly seenRecords = new Map<string, number>()
+  private forgotAt = Number.NEGATIVE_INFINITY
   /** transaction hashes of relayed actions whose outcome has not arrived, and since when (ms) */
   private readonly awaitingOutcome = new Map<string, number>()
   /** service nodes that answered as relays */
@@ -287,6 +290,7 @@ export class SessionDaemon {
   async start(): Promise<void> {
     const legacy: [string, ConversationMessage[]][] = []
     const parked: [string, { at: number; envelope: Uint8Array }][] = []
+    const legacyCursors: Uint8Array[] = []
     for await (const [k, v] of this.c.kv.iterator()) {
       const key = dec.decode(k)
       if (key.startsWith('s:')) this.sessions.set(key.slice(2), this.restoreSessions(v))
@@ -302,11 +306,10 @@ export class SessionDaemon {
         this.seq = Math.max(this.seq, m.seq)
       } else if (key.startsWith('c:')) legacy.push([key.slice(2), JSON.parse(dec.decode(v)) as ConversationMessage[]])
       else if (key.startsWith('q:')) this.unsynced.set(key.slice(2), JSON.parse(dec.decode(v)) as SyncRecord)
-      else if (key.startsWith('w:') && v.length > 8)
-        parked.push([key.slice(2), { at: Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)), envelope: v.slice(8) }])
+      else if (key.startsWith('w:') && v.length > 8) parked.push([key.slice(2), { at: Number(readU64be(v)), envelope: v.slice(8) }])
       else if (key.startsWith('k:')) this.cursors.set(key.slice(2), dec.decode(v))
-      else if (key.startsWith('r:') && v.length === 8)
-        this.seenRecords.set(key.slice(2), Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)))
+      else if (key.startsWith('r:') && v.length === 8) this.seenRecords.set(key.slice(2), Number(readU64be(v)))
+      else if (K.legacyCursorNames.includes(key)) legacyCursors.push(Uint8Array.from(k))
       else if (key === 'guards') this.guards = JSON.parse(dec.decode(v)) as string[]
     }
     for (const [peer, msgs] of legacy) {
@@ -320,7 +323,7 @@ export class SessionDaemon {
     // keys sort by sequence within a conversation; keep memory in that order too
     for (const msgs of this.conversations.values()) msgs.sort((a, b) => a.seq - b.seq)
     for (const [hash, p] of parked.sort((a, b) => a[1].at - b[1].at)) this.parked.set(hash, p)
-    await this.c.kv.batch(K.legacyCursors.map((key) => ({ type: 'del', key })))
+    if (legacyCursors.length > 0) await this.c.kv.batch(legacyCursors.map((key) => ({ type: 'del', key })))
     await this.forgetExpired()
     try {
       await this.publishBundle()
@@ -826,12 +829,14 @@ export class SessionDaemon {
         if (!this.seenRecords.has(m.hash)) {
           n += await handle(m)
           this.seenRecords.set(m.hash, m.expiry)
-          ops.push({ type: 'put', key: K.seen(m.hash), value: new Writer().u64(BigInt(Math.max(0, m.expiry))).finish() })
+          ops.push({ type: 'put', key: K.seen(m.hash), value: u64be(Math.max(0, m.expiry)) })
         }
-        this.cursors.set(`${namespace}:${member}`, m.hash)
       }
       const last = r.messages.at(-1)
-      if (last !== undefined) ops.push({ type: 'put', key: K.cursor(namespace, member), value: enc.encode(last.hash) })
+      if (last !== undefined) {
+        this.cursors.set(`${namespace}:${member}`, last.hash)
+        ops.push({ type: 'put', key: K.cursor(namespace, member), value: enc.encode(last.hash) })
+      }
       if (ops.length > 0) await this.c.kv.batch(ops)
       more = r.more
     }
@@ -841,6 +846,9 @@ export class SessionDaemon {
   /** Forget read records that have expired (no member hands them out any more). */
   private async forgetExpired(): Promise<void> {
     const now = this.now()
+    // a scan of every record read in 14 days: once at start, then at most every FORGET_EVERY_MS
+    if (now - this.forgotAt < FORGET_EVERY_MS) return
+    this.forgotAt = now
     const ops: KVBatchOp[] = []
     for (const [hash, expiry] of this.seenRecords)
       if (expiry <= now) {
@@ -1125,7 +1133,7 @@ export class SessionDaemon {
       ops.push({ type: 'del', key: K.parked(h) })
     }
     this.parked.set(hash, { at: now, envelope })
-    ops.push({ type: 'put', key: K.parked(hash), value: concat(new Writer().u64(BigInt(now)).finish(), envelope) })
+    ops.push({ type: 'put', key: K.parked(hash), value: new Writer().u64(BigInt(now)).bytes(envelope).finish() })
     await this.c.kv.batch(ops)
   }
 

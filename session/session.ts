@@ -457,7 +457,7 @@ export class Session {
     const { header, body: sealed } = ratchetEncrypt(this.state, plaintext, this.random)
     this.sequence += 1n
     const message = new Writer().u8(WIRE_VERSION).u8(TYPE_MESSAGE).u16(header.length).bytes(header).bytes(sealed).finish()
-    return this.pendingHandshake !== undefined && this.attachesHandshake ? concat(this.pendingHandshake, message) : message
+    return this.attachesHandshake ? concat(this.pendingHandshake!, message) : message
   }
 
   /** Decrypt an envelope from the peer. Throws a SessionError, and changes nothing, if it does not open. */

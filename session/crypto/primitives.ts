@@ -11,6 +11,7 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { isLE } from '@noble/ciphers/utils.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -67,7 +68,7 @@ export const TAG_BYTES = 16
  */
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, random: RandomSource): Uint8Array {
   const nonce = random(NONCE_BYTES)
-  if (!LITTLE_ENDIAN || key.length !== 32) return concat(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext))
+  if (!isLE || key.length !== 32) return concat(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext))
   const cipher = createCipheriv('chacha20-poly1305', xchachaSubkey(key, nonce), ietfNonce(nonce), { authTagLength: TAG_BYTES })
   cipher.setAAD(aad, { plaintextLength: plaintext.length })
   const body = cipher.update(plaintext)
@@ -84,7 +85,7 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   if (sealed.length < NONCE_BYTES + TAG_BYTES) return undefined
   const nonce = sealed.subarray(0, NONCE_BYTES)
   try {
-    if (!LITTLE_ENDIAN || key.length !== 32) return xchacha20poly1305(key, nonce, aad).decrypt(sealed.subarray(NONCE_BYTES))
+    if (!isLE || key.length !== 32) return xchacha20poly1305(key, nonce, aad).decrypt(sealed.subarray(NONCE_BYTES))
     const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)
     const decipher = createDecipheriv('chacha20-poly1305', xchachaSubkey(key, nonce), ietfNonce(nonce), { authTagLength: TAG_BYTES })
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
@@ -97,7 +98,6 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   }
 }
 
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
 /** "expand 32-byte k" as little-endian words */
 const SIGMA = new Uint32Array(Uint8Array.from(Buffer.from('expand 32-byte k', 'latin1')).buffer)
 
