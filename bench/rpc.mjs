@@ -26,7 +26,7 @@ import http from 'node:http'
 import { connect, createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..')
@@ -35,6 +35,11 @@ if (process.argv.includes('--loadgen')) {
   runLoadgenChild()
 } else if (process.argv.includes('--node-http')) {
   runNodeHttp(Number(process.argv[process.argv.indexOf('--node-http') + 1]))
+} else if (process.argv.includes('--ethereumjs-floor')) {
+  runEthereumjsFloor().then(
+    (result) => process.send({ ok: true, result }),
+    (err) => process.send({ ok: false, error: String(err && err.stack ? err.stack : err) }),
+  )
 } else {
   main().catch((err) => {
     console.error(err)
@@ -60,6 +65,86 @@ function runNodeHttp(port) {
       })
     })
     .listen(port, '127.0.0.1')
+}
+
+// ================================================================================================
+// The floor (child process): what EthereumJS itself takes for the work behind two measures, in
+// process, with no RPC, on parsd's own chain modules (dist/evm) over a real LevelDB:
+//   - building and committing a block of one transfer (what send→receipt waits for with block time 0);
+//   - evm.runCall of ERC-20 balanceOf for holders in turn, on a VM standing on the head state with warm
+//     caches (the least an uncached eth_call can cost on this EVM: no transaction object, no runTx).
+// No server built on EthereumJS answers these faster than this, whatever its RPC layer does.
+// ================================================================================================
+
+async function runEthereumjsFloor() {
+  const { openLevelDb, nullLogger, fromHex } = await import(pathToFileURL(join(ROOT, 'dist', 'common', 'index.js')).href)
+  const { Chain, devGenesis } = await import(pathToFileURL(join(ROOT, 'dist', 'evm', 'index.js')).href)
+  const { createTx } = await import('@ethereumjs/tx')
+  const { Address } = await import('@ethereumjs/util')
+  const v = await import('viem')
+  const { mnemonicToAccount } = await import('viem/accounts')
+  const signer = mnemonicToAccount(DEV_MNEMONIC)
+  const key = fromHex(v.toHex(signer.getHdKey().privateKey))
+  const dir = mkdtempSync(join(tmpdir(), 'pars-bench-floor-'))
+  const kv = await openLevelDb(dir)
+  try {
+    const chain = await Chain.open(
+      { kv, logger: nullLogger('bench') },
+      devGenesis({ alloc: { [signer.address.toLowerCase()]: { balance: 10n ** 24n } } }),
+    )
+    let nonce = 0n
+    const signed = (fields) =>
+      createTx(
+        { type: 2, chainId: chain.chainId, nonce: nonce++, maxFeePerGas: 10n ** 11n, maxPriorityFeePerGas: 10n ** 9n, ...fields },
+        { common: chain.common },
+      ).sign(key)
+    const mineOne = (tx) =>
+      chain.produce(
+        (parent) => chain.buildOn(parent, { timestamp: parent.header.timestamp + 1n, coinbase: new Uint8Array(20), candidates: [tx] }),
+        { final: true },
+      )
+    const artifact = JSON.parse(readFileSync(TOKEN_ARTIFACT, 'utf8'))
+    const deploy = v.encodeDeployData({
+      abi: artifact.abi,
+      bytecode: artifact.bytecode,
+      args: ['Pars Token', 'PARS', 1_000_000n * 10n ** 18n],
+    })
+    const { built } = await mineOne(signed({ data: fromHex(deploy), gasLimit: 3_000_000n }))
+    const token = new Address(built.receipts[0].contractAddress)
+
+    // one-transfer blocks, signed beforehand (as the pool holds them: sender already recovered)
+    const transfers = Array.from({ length: 30 + 300 }, () => signed({ to: fromHex(`0x${'11'.repeat(20)}`), value: 1n, gasLimit: 21_000n }))
+    for (const tx of transfers) tx.getSenderAddress()
+    const blockMs = []
+    for (const tx of transfers) {
+      const t = performance.now()
+      await mineOne(tx)
+      blockMs.push(performance.now() - t)
+    }
+    const perBlock = blockMs.slice(30).sort((a, b) => a - b)
+
+    const abi = v.parseAbi(['function balanceOf(address) view returns (uint256)'])
+    const datas = Array.from({ length: 65536 }, (_, i) =>
+      fromHex(v.encodeFunctionData({ abi, functionName: 'balanceOf', args: [`0x${(i + 1).toString(16).padStart(40, '0')}`] })),
+    )
+    const caller = new Address(new Uint8Array(20))
+    const callsPerS = await chain.execution.calls.run(chain.head, async (vm) => {
+      const once = async (i) => {
+        const r = await vm.evm.runCall({ to: token, caller, data: datas[i % datas.length], gasLimit: 1_000_000n })
+        if (r.execResult.exceptionError !== undefined) throw new Error(`balanceOf failed: ${r.execResult.exceptionError.error}`)
+      }
+      let i = 0
+      for (const end = performance.now() + 1000; performance.now() < end;) await once(i++)
+      const t = performance.now()
+      let n = 0
+      for (const end = t + 3000; performance.now() < end; n++) await once(i++)
+      return n / ((performance.now() - t) / 1000)
+    })
+    return { blockP50: percentile(perBlock, 50), callsPerS }
+  } finally {
+    await kv.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 // ================================================================================================
@@ -600,6 +685,25 @@ async function measureSustained(v, server, accounts, opts, result) {
 
 // ---------------------------------------------------------------------------- servers
 
+/** Run this file as a child with `args` and return what it sends back ({ ok, result | error }). */
+function childResult(args) {
+  return new Promise((resolvePromise, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    children.add(child)
+    let settled = false
+    child.once('message', (m) => {
+      settled = true
+      child.kill()
+      if (m.ok) resolvePromise(m.result)
+      else reject(new Error(m.error))
+    })
+    child.once('exit', (code) => {
+      children.delete(child)
+      if (!settled) reject(new Error(`child ${args.join(' ')} exited with ${code} before answering`))
+    })
+  })
+}
+
 let parsdHelpText
 function parsdHelp() {
   if (parsdHelpText === undefined) {
@@ -731,6 +835,13 @@ function buildTable(results, opts, meta) {
       `| the ceiling of any Node server: Node's http module answering a constant, in the parsd column (req/s) | ${fmt(ceiling)} | | | ${ratio(ceiling, h?.blockNumber?.rps)} | ${ratio(ceiling, a?.blockNumber?.rps)} |`,
     )
   }
+  const floor = results.floor
+  if (floor !== undefined) {
+    lines.push(
+      `| the floor of EthereumJS: a one-transfer block built and committed in process, no RPC, in the parsd column (ms, p50) | ${floor.blockP50.toFixed(2)} | | | ${ratio(floor.blockP50, h?.latency?.p50)} | ${ratio(floor.blockP50, a?.latency?.p50)} |`,
+      `| the floor of EthereumJS: evm.runCall of balanceOf, holders in turn, in process, no RPC, in the parsd column (calls/s) | ${fmt(floor.callsPerS)} | | | ${ratio(floor.callsPerS, h?.callDistinct?.rps)} | ${ratio(floor.callsPerS, a?.callDistinct?.rps)} |`,
+    )
+  }
   const targets = []
   const check = (label, ok) => targets.push(`- ${label}: ${ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**'}`)
   const ge = (x, y, k) => (x === undefined || y === undefined ? undefined : x >= k * y)
@@ -744,8 +855,19 @@ function buildTable(results, opts, meta) {
     check(`reads (eth_blockNumber, eth_getBalance) >= 4x hardhat node${ceilingVs(h)}`, readsVs(h, 4))
     check(`reads >= 0.7x anvil${ceilingVs(a)}`, readsVs(a, 0.7))
     check('eth_call (same request) >= 3x hardhat node', ge(p?.call?.rps, h?.call?.rps, 3))
-    check('eth_call (65536 holders in turn, no answer cache) >= 3x hardhat node', ge(p?.callDistinct?.rps, h?.callDistinct?.rps, 3))
-    check('send→receipt (block time 0) no slower than anvil (p50)', p?.latency && a?.latency ? p.latency.p50 <= a.latency.p50 : undefined)
+    const floorCalls = floor === undefined ? '' : ` (EthereumJS's evm.runCall alone: ${ratio(floor.callsPerS, h?.callDistinct?.rps)})`
+    const floorBlock =
+      floor === undefined
+        ? ''
+        : ` (EthereumJS building and committing the block alone: ${ratio(floor.blockP50, a?.latency?.p50)} of anvil's whole round trip)`
+    check(
+      `eth_call (65536 holders in turn, no answer cache) >= 3x hardhat node${floorCalls}`,
+      ge(p?.callDistinct?.rps, h?.callDistinct?.rps, 3),
+    )
+    check(
+      `send→receipt (block time 0) no slower than anvil (p50)${floorBlock}`,
+      p?.latency && a?.latency ? p.latency.p50 <= a.latency.p50 : undefined,
+    )
     check('>= 400 transfers/s sustained', p?.sustained ? p.sustained.tps >= 400 : undefined)
   } else {
     targets.push('- parsd: not available (dist/node/cli/parsd.js missing) — targets not evaluated')
@@ -846,6 +968,18 @@ async function main() {
       console.log(`  node http ${fmt(r.rps)} req/s (load generator at ${Math.round(r.clientCpu * 100)}% of a core)`)
     } finally {
       await server.stop()
+    }
+  }
+  if (opts.only.includes('parsd') && existsSync(PARSD)) {
+    console.log('EthereumJS alone, in process (the floor: no RPC) ...')
+    try {
+      results.floor = await childResult(['--ethereumjs-floor'])
+      console.log(
+        `  one-transfer block built and committed: p50 ${results.floor.blockP50.toFixed(2)} ms; ` +
+          `evm.runCall balanceOf, holders in turn: ${fmt(results.floor.callsPerS)} calls/s`,
+      )
+    } catch (err) {
+      console.error(`  the floor measurement failed: ${err.message}`)
     }
   }
   for (const spec of serverSpecs(opts)) {

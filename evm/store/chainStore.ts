@@ -6,6 +6,8 @@ import { Bucket } from './buckets.js'
 import { decodeReceipts, encodeReceipts } from './receiptCodec.js'
 
 const EMPTY = new Uint8Array(0)
+/** transactions whose location is kept in memory: a few full blocks of plain transfers */
+const RECENT_TX_LOCATIONS = 8192
 
 export const MetaKey = {
   head: 'head',
@@ -41,6 +43,12 @@ export class ChainStore {
   /** decoded blocks and receipts: RPC reads hit the newest blocks most */
   private readonly blocks = new Lru<string, Block>(256)
   private readonly receipts = new Lru<string, StoredReceipt[]>(256)
+  /**
+   * Where the transactions of recently committed blocks are, by hash. A client waiting for a
+   * receipt (viem's waitForTransactionReceipt, Hardhat, the bench's send→receipt) asks right after
+   * the block lands; answering from memory spares two index reads through the thread pool.
+   */
+  private readonly txLocations = new Lru<string, TxLocation>(RECENT_TX_LOCATIONS)
 
   constructor(
     private readonly kv: KVStore,
@@ -100,6 +108,7 @@ export class ChainStore {
     await this.kv.batch(ops)
     this.blocks.set(toHex(hash), block)
     this.receipts.set(toHex(hash), [...receipts])
+    block.transactions.forEach((tx, index) => this.txLocations.set(toHex(tx.hash()), { blockHash: hash, blockNumber: num, index }))
   }
 
   /** Mark blocks safe/finalized (consensus). */
@@ -152,6 +161,8 @@ export class ChainStore {
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
+    const recent = this.txLocations.get(toHex(txHash))
+    if (recent !== undefined) return recent
     const v = await this.kv.get(concat(Bucket.txIndex, txHash))
     if (v === undefined) return undefined
     const blockHash = v.slice(0, 32)

@@ -1,5 +1,5 @@
 import type { Block } from '@ethereumjs/block'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { concat, fromHex, openMemoryDb, toHex, u64be, utf8, type KVBatchOp } from '../../../../common/index.js'
 import { ChainStore, MetaKey, type Chain, type StoredReceipt } from '../../../../evm/index.js'
 import { Bucket } from '../../../../evm/store/buckets.js'
@@ -90,6 +90,22 @@ describe('ChainStore', () => {
     expect(await fresh.logBlocksByTopic(1, word(2), 0n, 10n)).toEqual([1n])
     // a topic is indexed at its position only
     expect(await fresh.logBlocksByTopic(0, word(2), 0n, 10n)).toEqual([])
+  })
+
+  it('answers where a just-committed transaction is from memory, the same as the database says', async () => {
+    const { chain, blocks } = await realBlocks()
+    const kv = await openMemoryDb()
+    const store = new ChainStore(kv, chain.common)
+    await store.commitBlock(blocks[0]!, [receipt(), receipt()], { stateOps: [], final: true })
+    const reads = vi.spyOn(kv, 'get')
+    const fresh = new ChainStore(kv, chain.common)
+    for (const [i, tx] of blocks[0]!.transactions.entries()) {
+      reads.mockClear()
+      const loc = await store.getTxLocation(tx.hash())
+      expect(reads).not.toHaveBeenCalled()
+      expect(plain(loc)).toEqual(plain({ blockHash: blocks[0]!.hash(), blockNumber: 1n, index: i }))
+      expect(plain(await fresh.getTxLocation(tx.hash()))).toEqual(plain(loc))
+    }
   })
 
   it('a block that is not final moves the head only', async () => {
