@@ -2,10 +2,11 @@ import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { CustomPrecompile, EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { createMPT } from '@ethereumjs/mpt'
-import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { Caches, type MerkleStateManager } from '@ethereumjs/statemanager'
 import { createVM, type VM } from '@ethereumjs/vm'
 import { toHex } from '../../common/index.js'
 import type { TrieDb } from './trieDb.js'
+import { CallStateManager, CommittedReads } from './callStateManager.js'
 
 interface Slot {
   vm: VM
@@ -30,6 +31,8 @@ export class CallVms {
   private readonly idle: Slot[] = []
   private readonly waiters: ((s: Slot) => void)[] = []
   private created = 0
+  /** what the VMs have read from committed state, shared (see CallStateManager) */
+  private readonly reads = new CommittedReads()
 
   constructor(
     private readonly c: CallVmsComponents,
@@ -38,7 +41,7 @@ export class CallVms {
 
   private async create(): Promise<Slot> {
     const trie = await createMPT({ db: this.c.trieDb.scratch(), useKeyHashing: true, valueEncoding: 'view' })
-    const sm = new MerkleStateManager({ trie, common: this.c.common, caches: new Caches() })
+    const sm = new CallStateManager({ trie, common: this.c.common, caches: new Caches() }, this.reads)
     const vm = await createVM({
       common: this.c.common.copy(),
       stateManager: sm,
