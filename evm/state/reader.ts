@@ -18,6 +18,11 @@ export class StateReader {
     return this.sm
   }
 
+  /** The account if a read has already decoded it: `null` for no account, `undefined` when not known yet. */
+  cachedAccount(address: Address): Account | null | undefined {
+    return this.accounts.get(address.toString())
+  }
+
   async getAccount(address: Address): Promise<Account | undefined> {
     const key = address.toString()
     const hit = this.accounts.get(key)

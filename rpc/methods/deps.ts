@@ -1,4 +1,5 @@
 import type { Block } from '@ethereumjs/block'
+import { Address, type Account } from '@ethereumjs/util'
 import type { Chain, TxPool } from '../../evm/index.js'
 import { equalBytes, toHex, type Logger } from '../../common/index.js'
 import { RpcError } from '../errors.js'
@@ -85,22 +86,28 @@ export interface RpcDeps {
 }
 
 /** The block a tag names; undefined for a number or hash the node does not have. */
+/** The block a tag (latest, pending, safe, finalized, earliest) names; `undefined` for a number or hash. */
+function taggedBlock(chain: Chain, tag: BlockTag | BlockTagOrHash): Block | undefined {
+  if (tag.kind !== 'tag') return undefined
+  switch (tag.tag) {
+    case 'latest':
+    case 'pending':
+      return chain.head
+    case 'safe':
+      return chain.safe
+    case 'finalized':
+      return chain.finalized
+    case 'earliest':
+      return chain.genesis
+  }
+  return undefined
+}
+
 export async function findBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block | undefined> {
   const chain = d.chain
   switch (tag.kind) {
     case 'tag':
-      switch (tag.tag) {
-        case 'latest':
-        case 'pending':
-          return chain.head
-        case 'safe':
-          return chain.safe
-        case 'finalized':
-          return chain.finalized
-        case 'earliest':
-          return chain.genesis
-      }
-      break
+      return taggedBlock(chain, tag)
     case 'number':
       return chain.getBlockByNumber(tag.number)
     case 'hash': {
@@ -112,6 +119,28 @@ export async function findBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Pro
 }
 
 /** As findBlock, but a missing block is an error (state queries), worded as geth does. */
+/**
+ * `answer` of the account at `address` in the block `tag` names. Synchronous when the tag names a
+ * block and that block's reader has already decoded the account (a wallet asking again for a
+ * balance or a nonce): the request is then answered without a promise in its path.
+ */
+export function withAccount<T>(
+  d: RpcDeps,
+  tag: BlockTag | BlockTagOrHash,
+  address: Uint8Array,
+  answer: (account: Account | undefined) => T,
+): T | Promise<T> {
+  const at = new Address(address)
+  const block = taggedBlock(d.chain, tag)
+  if (block !== undefined) {
+    const reader = d.chain.reader(block)
+    const known = reader.cachedAccount(at)
+    if (known !== undefined) return answer(known ?? undefined)
+    return reader.getAccount(at).then(answer)
+  }
+  return requireBlock(d, tag).then(async (b) => answer(await d.chain.reader(b).getAccount(at)))
+}
+
 export async function requireBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block> {
   const b = await findBlock(d, tag)
   if (b === undefined) {

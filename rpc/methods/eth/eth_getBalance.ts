@@ -1,12 +1,12 @@
-import { Address } from '@ethereumjs/util'
 import { quantity } from '../../../common/index.js'
 import { address, blockTagOrHash, checkParamCount } from '../../validation.js'
-import { requireBlock, type MethodFactory } from '../deps.js'
+import { withAccount, type MethodFactory } from '../deps.js'
 
-export const eth_getBalance: MethodFactory = (d) => async (params) => {
+const LATEST = { kind: 'tag', tag: 'latest' } as const
+
+export const eth_getBalance: MethodFactory = (d) => (params) => {
   checkParamCount(params, 1, 2)
   const addr = address(params[0], 0)
-  const block = await requireBlock(d, params[1] === undefined ? { kind: 'tag', tag: 'latest' } : blockTagOrHash(params[1], 1))
-  const account = await d.chain.reader(block).getAccount(new Address(addr))
-  return quantity(account?.balance ?? 0n)
+  const tag = params[1] === undefined ? LATEST : blockTagOrHash(params[1], 1)
+  return withAccount(d, tag, addr, (account) => quantity(account?.balance ?? 0n))
 }
