@@ -85,7 +85,6 @@ export interface RpcDeps {
   afterSubmit?: (hash: Uint8Array) => Promise<void>
 }
 
-/** The block a tag names; undefined for a number or hash the node does not have. */
 /** The block a tag (latest, pending, safe, finalized, earliest) names; `undefined` for a number or hash. */
 function taggedBlock(chain: Chain, tag: BlockTag | BlockTagOrHash): Block | undefined {
   if (tag.kind !== 'tag') return undefined
@@ -103,6 +102,7 @@ function taggedBlock(chain: Chain, tag: BlockTag | BlockTagOrHash): Block | unde
   return undefined
 }
 
+/** The block a tag names; undefined for a number or hash the node does not have. */
 export async function findBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block | undefined> {
   const chain = d.chain
   switch (tag.kind) {
@@ -118,7 +118,6 @@ export async function findBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Pro
   return undefined
 }
 
-/** As findBlock, but a missing block is an error (state queries), worded as geth does. */
 /**
  * `answer` of the account at `address` in the block `tag` names. Synchronous when the tag names a
  * block and that block's reader has already decoded the account (a wallet asking again for a
@@ -141,6 +140,7 @@ export function withAccount<T>(
   return requireBlock(d, tag).then(async (b) => answer(await d.chain.reader(b).getAccount(at)))
 }
 
+/** As findBlock, but a missing block is an error (state queries), worded as geth does. */
 export async function requireBlock(d: RpcDeps, tag: BlockTag | BlockTagOrHash): Promise<Block> {
   const b = await findBlock(d, tag)
   if (b === undefined) {
