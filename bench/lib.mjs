@@ -32,7 +32,21 @@ export function opsPerSecond(fn, minMs, warmup = 3) {
   return (n * 1000) / (t - t0)
 }
 
-/** A base port P with P..P+n-1 and P+100..P+100+n-1 free: the layout of `parsd testnet init --base-port P`. */
+/** The lowest port the kernel hands out on its own (outgoing connections, port-0 listeners). */
+function ephemeralPortsStart() {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(low) && low >= 12_000) return low
+  } catch {
+    // not Linux: Linux's default start, lower than IANA's 49152
+  }
+  return 32_768
+}
+
+/**
+ * A base port P with P..P+n-1 and P+100..P+100+n-1 free: the layout of `parsd testnet init --base-port P`.
+ * Below the ephemeral range, so that no connection made while the nodes start can take one of them.
+ */
 export async function freeTestnetBase(n) {
   const free = (port) =>
     new Promise((resolve) => {
@@ -40,8 +54,9 @@ export async function freeTestnetBase(n) {
       s.once('error', () => resolve(false))
       s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
     })
+  const span = ephemeralPortsStart() - 10_000 - 100 - n
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const base = 10_000 + Math.floor(Math.random() * span)
     const ports = Array.from({ length: n }, (_, i) => [base + i, base + 100 + i]).flat()
     if ((await Promise.all(ports.map(free))).every(Boolean)) return base
   }

@@ -15,7 +15,7 @@
 // this process's exit, and on Linux also spawned under `setpriv --pdeathsig SIGKILL` so the kernel
 // kills it if the test worker dies without running exit handlers.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -98,10 +98,25 @@ function installExitHook(): void {
 
 // --- helpers ----------------------------------------------------------------------------------
 
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 /**
- * A base port P with P..P+n-1 (RPC) and P+100..P+100+n-1 (p2p) all free right now: the layout
- * `parsd testnet init --base-port P` writes.
+ * The lowest port the kernel hands out on its own (to outgoing connections and port-0 listeners).
+ * A testnet's ports stay below it: nodes start one after another, seconds apart, and a port in the
+ * ephemeral range that was free when the base was chosen can meanwhile be the local end of any
+ * connection a test makes (it happened: "RPC port ... is already in use" for the fifth node).
+ */
+function ephemeralPortsStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(low) && low >= 12_000) return low
+  } catch {
+    // not Linux: the IANA range starts at 49152, Linux's default at 32768; take the lower
+  }
+  return 32_768
+}
+
+/**
+ * A base port P with P..P+n-1 (RPC) and P+100..P+100+n-1 (p2p) all free right now, all below the
+ * ephemeral range: the layout `parsd testnet init --base-port P` writes.
  */
 export async function freeTestnetBase(n: number): Promise<number> {
   const free = (port: number) =>
@@ -110,13 +125,15 @@ export async function freeTestnetBase(n: number): Promise<number> {
       s.once('error', () => resolve(false))
       s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
     })
+  const span = ephemeralPortsStart() - 10_000 - 100 - n
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const base = 10_000 + Math.floor(Math.random() * span)
     const ports = Array.from({ length: n }, (_, i) => [base + i, base + 100 + i]).flat()
     if ((await Promise.all(ports.map(free))).every(Boolean)) return base
   }
 }
 
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
