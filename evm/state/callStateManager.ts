@@ -1,7 +1,12 @@
 import { RLP } from '@ethereumjs/rlp'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { createAccountFromRLP, type Account, type Address } from '@ethereumjs/util'
-import { Lru, equalBytes, toHex } from '../../common/index.js'
+import { Lru } from '../../common/index.js'
+
+/** A root and what is read under it (an address, a slot) as one flat string, a character per byte (see hexOf in common/) */
+function readKey(root: Uint8Array, key: Uint8Array): string {
+  return Buffer.concat([root, key]).toString('latin1')
+}
 
 /**
  * Committed state that the call VMs have read, shared by all of them. Accounts are keyed by the state
@@ -29,9 +34,6 @@ export class CommittedReads {
  * untouched: they stay in EthereumJS's checkpointed caches and are dropped with them.
  */
 export class CallStateManager extends MerkleStateManager {
-  private rootBytes: Uint8Array | undefined
-  private rootHex = ''
-
   constructor(
     opts: ConstructorParameters<typeof MerkleStateManager>[0],
     private readonly reads: CommittedReads,
@@ -39,20 +41,11 @@ export class CallStateManager extends MerkleStateManager {
     super(opts)
   }
 
-  /** hex of the account trie's current root (the root a read from it belongs to) */
-  private root(): string {
-    const root = this._trie.root()
-    if (this.rootBytes === undefined || !equalBytes(root, this.rootBytes)) {
-      this.rootBytes = root.slice()
-      this.rootHex = toHex(root)
-    }
-    return this.rootHex
-  }
-
   override async getAccount(address: Address): Promise<Account | undefined> {
     const elem = this._caches?.account?.get(address)
     if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
-    const key = this.root() + address.toString()
+    // under the account trie's current root: the root a read from it belongs to
+    const key = readKey(this._trie.root(), address.bytes)
     let rlp = this.reads.accounts.get(key)
     if (rlp === undefined) {
       rlp = (await this._trie.get(address.bytes)) ?? null
@@ -69,7 +62,7 @@ export class CallStateManager extends MerkleStateManager {
     if (slot.length !== 32 || cached !== undefined) return super.getStorage(address, slot)
     const account = await this.getAccount(address)
     if (account === undefined) return new Uint8Array(0)
-    const key = toHex(account.storageRoot) + toHex(slot)
+    const key = readKey(account.storageRoot, slot)
     let value = this.reads.slots.get(key)
     if (value === undefined) {
       value = (await this._getStorageTrie(address, account).get(slot)) ?? null

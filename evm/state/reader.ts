@@ -1,6 +1,6 @@
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { Account, Address } from '@ethereumjs/util'
-import { Lru } from '../../common/index.js'
+import { Lru, hexOf } from '../../common/index.js'
 
 /**
  * Read-only access to the state at one root. Readers are shared between requests (nobody writes
@@ -20,11 +20,11 @@ export class StateReader {
 
   /** The account if a read has already decoded it: `null` for no account, `undefined` when not known yet. */
   cachedAccount(address: Address): Account | null | undefined {
-    return this.accounts.get(address.toString())
+    return this.accounts.get(hexOf(address.bytes))
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
-    const key = address.toString()
+    const key = hexOf(address.bytes)
     const hit = this.accounts.get(key)
     if (hit !== undefined) return hit ?? undefined
     const account = await (await this.state()).getAccount(address)

@@ -1,6 +1,6 @@
 import type { BatchDBOp, DB, EncodingOpts } from '@ethereumjs/util'
 import { hexToBytes } from '@noble/hashes/utils.js'
-import { Lru, concat, type KVBatchOp, type KVStore } from '../../common/index.js'
+import { Lru, concat, flatString, type KVBatchOp, type KVStore } from '../../common/index.js'
 import { Bucket } from '../store/buckets.js'
 
 type Overlay = Map<string, Uint8Array | null>
@@ -23,7 +23,7 @@ function asBytes(v: string | Uint8Array): Uint8Array {
  * they can never reach the disk.
  */
 export class TrieDb implements DB<string, string | Uint8Array> {
-  /** committed trie nodes recently read or written: content-addressed, so never stale */
+  /** committed trie nodes recently read or written: content-addressed, so never stale (keys kept flat: see flatString) */
   private readonly cache: Lru<string, Uint8Array> | undefined
 
   constructor(
@@ -43,7 +43,7 @@ export class TrieDb implements DB<string, string | Uint8Array> {
     if (cached !== undefined) return cached
     const v = await this.kv.get(nodeKey(key))
     if (v === undefined) return undefined
-    this.cache!.set(key, v)
+    this.cache!.set(flatString(key), v)
     return v
   }
 
@@ -82,7 +82,7 @@ export class TrieDb implements DB<string, string | Uint8Array> {
       if (v === null) continue
       ops.push({ type: 'put', key: nodeKey(k), value: v })
       // the next block reads these first; content-addressed, so caching before the write lands is safe
-      this.cache?.set(k, v)
+      this.cache?.set(flatString(k), v)
     }
     this.overlay.clear()
     return ops
