@@ -4,13 +4,15 @@ import type { CustomPrecompile, EVMMockBlockchainInterface } from '@ethereumjs/e
 import { createMPT } from '@ethereumjs/mpt'
 import { Caches, type MerkleStateManager } from '@ethereumjs/statemanager'
 import { createVM, type VM } from '@ethereumjs/vm'
-import { toHex } from '../../common/index.js'
+import { equalBytes, toHex } from '../../common/index.js'
 import type { TrieDb } from './trieDb.js'
 import { CallStateManager, CommittedReads } from './callStateManager.js'
 
 interface Slot {
   vm: VM
   sm: MerkleStateManager
+  /** the private view of the trie database under `sm`: its writes never reach the disk */
+  scratch: TrieDb
   root: string | undefined
 }
 
@@ -40,7 +42,8 @@ export class CallVms {
   ) {}
 
   private async create(): Promise<Slot> {
-    const trie = await createMPT({ db: this.c.trieDb.scratch(), useKeyHashing: true, valueEncoding: 'view' })
+    const scratch = this.c.trieDb.scratch()
+    const trie = await createMPT({ db: scratch, useKeyHashing: true, valueEncoding: 'view' })
     const sm = new CallStateManager({ trie, common: this.c.common, caches: new Caches() }, this.reads)
     const vm = await createVM({
       common: this.c.common.copy(),
@@ -48,7 +51,7 @@ export class CallVms {
       blockchain: this.c.blockchain,
       evmOpts: { customPrecompiles: this.c.customPrecompiles },
     })
-    return { vm, sm, root: undefined }
+    return { vm, sm, scratch, root: undefined }
   }
 
   private async acquire(root: string): Promise<Slot> {
@@ -73,6 +76,11 @@ export class CallVms {
     else this.idle.push(slot)
   }
 
+  /** Trie writes the VMs' private views hold (none between calls). */
+  get pendingWrites(): number {
+    return this.idle.reduce((n, s) => n + s.scratch.pendingCount, 0)
+  }
+
   /** Run `fn` with a VM whose state is the state after `block`; its writes are discarded. */
   async run<T>(block: Block, fn: (vm: VM, sm: MerkleStateManager) => Promise<T>): Promise<T> {
     const root = toHex(block.header.stateRoot)
@@ -90,6 +98,12 @@ export class CallVms {
       } finally {
         const sm = slot.sm as unknown as { _checkpointCount: number }
         while (sm._checkpointCount > 0) await slot.sm.revert()
+        // Reverting the last checkpoint makes EthereumJS write what its caches still hold into the
+        // trie (after a gas estimation, slots the call read): in this private view those writes are
+        // leftovers of the call, and kept they would pile up for as long as the VM lives (~6 trie
+        // nodes per eth_estimateGas of a token transfer). The VM must still stand on the block's state.
+        slot.scratch.discardPending()
+        if (!equalBytes(await slot.sm.getStateRoot(), block.header.stateRoot)) slot.root = undefined
       }
     } catch (e) {
       // a VM left in an unknown state is not reused on this root

@@ -193,6 +193,19 @@ describe('estimateGas', () => {
     expect(r2.receipts[0]!.status).toBe(1)
   })
 
+  it('leaves nothing behind in the call VMs, however many estimates run (a node serves them for months)', async () => {
+    const { chain, store } = await setup()
+    const data = calldata(c.Store, 'set', [77n])
+    const first = await estimateGas(chain, chain.head, { from: A.address, to: store, data }, undefined, OPTS)
+    for (let i = 0; i < 20; i++) {
+      expect(await estimateGas(chain, chain.head, { from: A.address, to: store, data }, undefined, OPTS)).toBe(first)
+      expect(chain.execution.calls.pendingWrites).toBe(0)
+    }
+    // and the VMs still stand on the chain's state
+    const out = await call(chain, chain.head, { to: store, data: calldata(c.Store, 'value') }, undefined, OPTS)
+    expect(bytesToBigInt(out)).toBe(5n)
+  })
+
   it('for a call through another contract (63/64 rule): the estimate is enough though the gas used is not', async () => {
     const { chain, store, relay } = await setup()
     const data = calldata(c.Relay, 'relaySet', [toHex(store), 99n])
