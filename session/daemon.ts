@@ -1,5 +1,5 @@
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { readU64be, u64be, utf8, type KVBatchOp, type KVStore, type Logger } from '../common/index.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
+import { readU64be, u64be, utf8, type KVBatchOp, type KVStore, type Logger, hexOf } from '../common/index.js'
 import { parseSessionId, sessionLink, type Identity } from './crypto/identity.js'
 import type { UnlockedIdentity } from './crypto/keystore.js'
 import { kdf, open, osRandom, seal, type RandomSource } from './crypto/primitives.js'
@@ -208,8 +208,8 @@ function decodeSyncBatch(bytes: Uint8Array): SyncRecord[] {
   const n = r.u16()
   const out: SyncRecord[] = []
   for (let i = 0; i < n; i++) {
-    const id = bytesToHex(r.varBytes(64))
-    const peer = parseSessionId(bytesToHex(r.bytes(33)))
+    const id = hexOf(r.varBytes(64))
+    const peer = parseSessionId(hexOf(r.bytes(33)))
     const d = r.u8()
     if (d !== 1 && d !== 2) throw new SessionError('MALFORMED', 'sync record direction')
     const timestamp = Number(r.u64())
@@ -720,7 +720,7 @@ export class SessionDaemon {
     if (r.type === 'error') throw new SessionError(r.code, `sending: ${r.message}`)
     // the swarm holds the handshake: the next messages go without its ~10.6 KB (persisted with the message)
     if (r.type === 'stored' && carriesHandshake) s.handshakeHeld()
-    const id = bytesToHex(this.random(16))
+    const id = hexOf(this.random(16))
     return this.append(peer, { id, direction: 'out', text, timestamp: Math.floor(this.now() / 1000), read: true }, true)
   }
 
@@ -1073,11 +1073,11 @@ export class SessionDaemon {
       // the newest session is the one replies go in; the older ones still open what is on its way
       this.sessions.set(peer, [session, ...(this.sessions.get(peer) ?? [])].slice(0, KEPT_SESSIONS))
       await kv.put(K.handshake(kind.handshakeId), utf8.encode(peer))
-      const id = bytesToHex(message.messageId)
+      const id = hexOf(message.messageId)
       await this.append(peer, { id, direction: 'in', text: dec.decode(message.content), timestamp: message.timestamp, read: false }, true)
       return 1 + (await this.unpark(peer))
     } catch (e) {
-      this.c.logger?.debug('refused an envelope', { error: String(e), id: bytesToHex(envelope.subarray(0, 8)) })
+      this.c.logger?.debug('refused an envelope', { error: String(e), id: hexOf(envelope.subarray(0, 8)) })
       return 0
     }
   }
@@ -1111,7 +1111,7 @@ export class SessionDaemon {
   }
 
   private async keepReceived(peer: string, m: ReceivedMessage): Promise<'new' | 'known'> {
-    const id = bytesToHex(m.messageId)
+    const id = hexOf(m.messageId)
     if (this.knownIds.has(id)) return 'known'
     await this.append(peer, { id, direction: 'in', text: dec.decode(m.content), timestamp: m.timestamp, read: false }, true)
     return 'new'
@@ -1162,7 +1162,7 @@ export class SessionDaemon {
     const u = (this.random(2)[0]! * 256 + this.random(1)[0]! + 1) / 65_537
     const wait = Math.min(10 * mean, Math.max(1, -Math.log(u) * mean))
     this.coverTimer = setTimeout(() => {
-      const dummy = '05' + bytesToHex(this.random(32))
+      const dummy = '05' + hexOf(this.random(32))
       this.viaOnion(undefined, 'cover', (send) => send({ type: 'swarm', recipient: dummy }))
         .then(() => this.coverRequests++)
         .catch(() => undefined)

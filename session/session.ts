@@ -1,4 +1,3 @@
-import { bytesToHex } from '@noble/hashes/utils.js'
 import { verifyBundle, type KeyBundle, type Prekey } from './crypto/bundle.js'
 import {
   HYBRID_SIGNATURE_BYTES,
@@ -40,6 +39,7 @@ import {
 import { SessionError } from './errors.js'
 import { Reader, Writer } from './protocol/bytes.js'
 import { coarsen, ContentType, decodeMessage, encodeMessage, FLAG_SIGNED, MESSAGE_ID_BYTES } from './protocol/message.js'
+import { hexOf } from '../common/index.js'
 
 /**
  * Sessions between two identities: the PQXDH-style handshake and the ratchet, over the wire format
@@ -189,7 +189,7 @@ function parseOuter(bytes: Uint8Array): OuterHandshake {
     kemCt,
     sealed,
     inner,
-    id: bytesToHex(sha3_256(concat(eph, kemCt))),
+    id: hexOf(sha3_256(concat(eph, kemCt))),
   }
 }
 
@@ -384,7 +384,7 @@ export class Session {
     const ed25519 = r.bytes(32)
     const x25519 = r.bytes(32)
     const sequence = r.u64()
-    const handshakeId = bytesToHex(r.bytes(32))
+    const handshakeId = hexOf(r.bytes(32))
     const pending = r.varBytes(HANDSHAKE_PREFIX_BYTES)
     const state = decodeState(r.varBytes(64 * 1024 * 1024))
     const heldAt = version === 1 ? 0 : Number(r.u64())

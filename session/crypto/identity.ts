@@ -1,6 +1,6 @@
 import { entropyToMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import { SessionError } from '../errors.js'
 import {
   concat,
@@ -15,6 +15,7 @@ import {
   x25519,
   type RandomSource,
 } from './primitives.js'
+import { hexOf } from '../../common/index.js'
 
 /**
  * A Pars identity: four key pairs derived from one 24-word BIP39 phrase, so the phrase alone
@@ -69,7 +70,7 @@ export function normalizePhrase(phrase: string): string {
 }
 
 export function sessionIdOf(mldsaPublicKey: Uint8Array): string {
-  return SESSION_ID_PREFIX + bytesToHex(sha3_256(mldsaPublicKey))
+  return SESSION_ID_PREFIX + hexOf(sha3_256(mldsaPublicKey))
 }
 
 /** The identity a phrase restores; the same phrase always gives the same keys and Session ID. */

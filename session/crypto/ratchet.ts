@@ -1,6 +1,5 @@
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import { SessionError } from '../errors.js'
 import { Reader, Writer } from '../protocol/bytes.js'
 import type { KeyPair } from './identity.js'
@@ -19,6 +18,7 @@ import {
   x25519KeyPair,
   type RandomSource,
 } from './primitives.js'
+import { hexOf } from '../../common/index.js'
 
 /**
  * The post-quantum double ratchet: Signal's double ratchet with header encryption (the "HE"
@@ -269,7 +269,7 @@ export function ratchetDecrypt<T = Uint8Array>(
   accept: (plaintext: Uint8Array) => T = (p) => p as T,
 ): T {
   // the sealed header is unique per message (random nonce, and a tag over the header)
-  const id = bytesToHex(sha3_256(header))
+  const id = hexOf(sha3_256(header))
   if (seenSet(state).has(id)) throw new SessionError('DUPLICATE', 'this message was already received')
   const s = workingCopy(state)
   const result = accept(decryptOn(s, header, body, random, now))
@@ -303,7 +303,7 @@ function decryptOn(s: RatchetState, sealedHeader: Uint8Array, body: Uint8Array, 
     s.skipped.splice(i, 1)
     return pt
   }
-  const hkrHex = s.hkr === undefined ? '' : bytesToHex(s.hkr)
+  const hkrHex = s.hkr === undefined ? '' : hexOf(s.hkr)
   for (const [hk, h] of opened) {
     if (h !== null && hk !== hkrHex) throw new SessionError('DUPLICATE', `message ${h.n} of an earlier chain was already received`)
   }
@@ -336,7 +336,7 @@ function skipTo(s: RatchetState, until: number): void {
   if (until - s.nr > s.options.maxSkip) {
     throw new SessionError('TOO_MANY_SKIPPED', `message ${until} is more than ${s.options.maxSkip} ahead of the last received (${s.nr})`)
   }
-  const hk = bytesToHex(s.hkr!)
+  const hk = hexOf(s.hkr!)
   while (s.nr < until) {
     const { ck, mk } = kdfChain(s.ckr)
     s.ckr = ck
@@ -406,7 +406,7 @@ const STATE_VERSION = 1
 
 /** The state as bytes a daemon can persist (versioned JSON; byte arrays as hex). Holds secrets: store it encrypted. */
 export function encodeState(s: RatchetState): Uint8Array {
-  const json = JSON.stringify({ v: STATE_VERSION, ...s }, (_k, v: unknown) => (v instanceof Uint8Array ? { $b: bytesToHex(v) } : v))
+  const json = JSON.stringify({ v: STATE_VERSION, ...s }, (_k, v: unknown) => (v instanceof Uint8Array ? { $b: hexOf(v) } : v))
   return new TextEncoder().encode(json)
 }
 

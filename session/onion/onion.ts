@@ -1,9 +1,8 @@
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
 import { CipherSuite, HkdfSha256 } from '@hpke/core'
 import { XWing } from '@hpke/hybridkem-x-wing'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { concat, utf8 } from '../../common/index.js'
+import { concat, utf8, hexOf } from '../../common/index.js'
 import { kdf, NONCE_BYTES, open, osRandom, seal, TAG_BYTES, type RandomSource } from '../crypto/primitives.js'
 import { SessionError } from '../errors.js'
 import { Reader, Writer } from '../protocol/bytes.js'
@@ -221,7 +220,7 @@ export class OnionRouter {
     packet = packet.subarray(1)
     if (packet.length <= ENC_BYTES) throw new SessionError('MALFORMED', 'onion packet size')
     const enc = packet.subarray(0, ENC_BYTES)
-    const id = bytesToHex(sha256(enc))
+    const id = hexOf(sha256(enc))
     if (this.seen.has(id)) throw new SessionError('DUPLICATE', 'this onion layer was already relayed (replay)')
     const s = suite()
     let plain: Uint8Array
@@ -256,20 +255,20 @@ export class OnionRouter {
       if (c.expires > now && this.circuits.size < MAX_CIRCUITS) break
       this.circuits.delete(id)
     }
-    this.circuits.set(bytesToHex(k.id), { forward: k.forward, back: k.back, next, expires: now + CIRCUIT_TTL_MS, seen: new Set() })
+    this.circuits.set(hexOf(k.id), { forward: k.forward, back: k.back, next, expires: now + CIRCUIT_TTL_MS, seen: new Set() })
   }
 
   private peelCircuit(packet: Uint8Array): PeeledLayer {
     if (packet.length < 1 + CIRCUIT_ID_BYTES + NONCE_BYTES + TAG_BYTES + 1) throw new SessionError('MALFORMED', 'onion packet size')
     const id = packet.subarray(1, 1 + CIRCUIT_ID_BYTES)
-    const key = bytesToHex(id)
+    const key = hexOf(id)
     const c = this.circuits.get(key)
     if (c === undefined || c.expires <= this.now()) {
       this.circuits.delete(key)
       throw new SessionError('UNKNOWN_CIRCUIT', 'this hop keeps no such circuit (expired, or never built): build a new one')
     }
     const sealed = packet.subarray(1 + CIRCUIT_ID_BYTES)
-    const nonce = bytesToHex(sealed.subarray(0, NONCE_BYTES))
+    const nonce = hexOf(sealed.subarray(0, NONCE_BYTES))
     if (c.seen.has(nonce)) throw new SessionError('DUPLICATE', 'this onion layer was already relayed (replay)')
     const plain = open(c.forward, sealed, id)
     if (plain === undefined || plain.length < 1)

@@ -1,9 +1,10 @@
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import { sessionIdBytes } from '../crypto/identity.js'
 import { SessionError, type SessionErrorCode } from '../errors.js'
 import { Reader, Writer } from '../protocol/bytes.js'
 import { MAX_MESSAGE_BYTES, MAX_PAGE, type OwnerAuth, type StoredMessage } from '../storage/store.js'
 import type { RegisteredNode } from '../swarm/directory.js'
+import { hexOf } from '../../common/index.js'
 
 /**
  * The service node protocol's requests and answers, in a versioned binary codec. They travel as the
@@ -84,7 +85,7 @@ function readAuth(r: Reader): OwnerAuth | undefined {
   return { publicKey: r.varBytes(4096), timestamp: Number(r.u64()), signature: r.varBytes(8192) }
 }
 
-const recipientOf = (r: Reader): string => bytesToHex(r.bytes(33))
+const recipientOf = (r: Reader): string => hexOf(r.bytes(33))
 
 export function encodeRequest(q: ServiceRequest): Uint8Array {
   const w = new Writer().u8(VERSION).u8(REQ[q.type])
@@ -157,7 +158,7 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
       const namespace = r.u16()
       const has = r.u8()
       if (has > 1) throw new SessionError('MALFORMED', 'lastHash flag')
-      const lastHash = has === 1 ? bytesToHex(r.bytes(32)) : undefined
+      const lastHash = has === 1 ? hexOf(r.bytes(32)) : undefined
       const limit = Math.min(r.u16(), MAX_PAGE)
       const auth = readAuth(r)
       q = { type: 'retrieve', recipient, namespace, limit, ...(auth ? { auth } : {}), ...(lastHash !== undefined ? { lastHash } : {}) }
@@ -167,7 +168,7 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
       const namespace = r.u16()
       const n = r.u16()
       if (n > MAX_HASHES) throw new SessionError('MALFORMED', `delete of ${n} hashes`)
-      const hashes = Array.from({ length: n }, () => bytesToHex(r.bytes(32)))
+      const hashes = Array.from({ length: n }, () => hexOf(r.bytes(32)))
       const auth = readAuth(r)
       if (auth === undefined) throw new SessionError('BAD_SIGNATURE', 'delete needs the owner signature')
       q = { type: 'delete', recipient, namespace, hashes, auth }
@@ -183,7 +184,7 @@ export function decodeRequest(bytes: Uint8Array): ServiceRequest {
       break
     }
     case REQ.relayQuote:
-      q = { type: 'relayQuote', recipient, target: `0x${bytesToHex(r.bytes(20))}` }
+      q = { type: 'relayQuote', recipient, target: `0x${hexOf(r.bytes(20))}` }
       break
     case REQ.relay:
       q = { type: 'relay', recipient, action: r.varBytes(MAX_ACTION_BYTES), signature: r.varBytes(8192), publicKey: r.varBytes(4096) }
@@ -258,7 +259,7 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
   let a: ServiceResponse
   switch (type) {
     case RES.stored:
-      a = { type: 'stored', hash: bytesToHex(r.bytes(32)), stored: r.u8() === 1 }
+      a = { type: 'stored', hash: hexOf(r.bytes(32)), stored: r.u8() === 1 }
       // receipts follow when the node gives them (older answers end here)
       if (r.remaining > 0) {
         const n = r.u8()
@@ -271,7 +272,7 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
       if (n > MAX_PAGE) throw new SessionError('MALFORMED', 'page size')
       const more = r.u8() === 1
       const messages = Array.from({ length: n }, () => ({
-        hash: bytesToHex(r.bytes(32)),
+        hash: hexOf(r.bytes(32)),
         namespace: r.u16(),
         timestamp: Number(r.u64()),
         expiry: Number(r.u64()),
@@ -309,13 +310,13 @@ export function decodeResponse(bytes: Uint8Array): ServiceResponse {
       break
     }
     case RES.relayQuote: {
-      const relayer = `0x${bytesToHex(r.bytes(20))}`
+      const relayer = `0x${hexOf(r.bytes(20))}`
       const chainId = r.u64()
-      a = { type: 'relayQuote', relayer, chainId, nonce: BigInt(`0x${bytesToHex(r.varBytes(32)) || '0'}`) }
+      a = { type: 'relayQuote', relayer, chainId, nonce: BigInt(`0x${hexOf(r.varBytes(32)) || '0'}`) }
       break
     }
     case RES.relayed:
-      a = { type: 'relayed', txHash: `0x${bytesToHex(r.bytes(32))}` }
+      a = { type: 'relayed', txHash: `0x${hexOf(r.bytes(32))}` }
       break
     default:
       throw new SessionError('MALFORMED', `unknown service response type ${type}`)

@@ -1,7 +1,6 @@
 import { sha256Native as sha256 } from '../crypto/primitives.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js'
-import { concat, Lru, Reader, readKey, u64be, utf8, Writer, type KVBatchOp, type KVStore } from '../../common/index.js'
+import { concat, Lru, Reader, readKey, u64be, utf8, Writer, type KVBatchOp, type KVStore, hexOf } from '../../common/index.js'
 import { parseSessionId, sessionIdBytes, sessionIdOf } from '../crypto/identity.js'
 import { SessionError } from '../errors.js'
 import { NOTICE_NAMESPACE } from '../notices.js'
@@ -119,7 +118,7 @@ export function signOwner(
 }
 
 export function messageHash(recipient: string, namespace: number, timestamp: number, ttl: number, data: Uint8Array): string {
-  return bytesToHex(
+  return hexOf(
     sha256(new Writer().bytes(sessionIdBytes(recipient)).u16(namespace).u64(BigInt(timestamp)).u64(BigInt(ttl)).bytes(data).finish()),
   )
 }
@@ -173,7 +172,7 @@ export class MessageStore {
     }
     if (sessionIdOf(auth.publicKey) !== recipient) throw new SessionError('BAD_SIGNATURE', 'the key does not belong to this Session ID')
     // a client reuses a retrieve signature for a while: one that verified is remembered by its digest
-    const digest = bytesToHex(sha256(concat(auth.publicKey, statement, auth.signature)))
+    const digest = hexOf(sha256(concat(auth.publicKey, statement, auth.signature)))
     if (this.verified.get(digest) === true) return
     let ok = false
     try {
@@ -187,7 +186,7 @@ export class MessageStore {
 
   /** An inbox's record count: remembered after the first read (every write passes through commit). */
   private async count(inbox: Uint8Array): Promise<number> {
-    const hex = bytesToHex(inbox)
+    const hex = hexOf(inbox)
     const known = this.counts.get(hex)
     if (known !== undefined) return known
     const v = await this.kv.get(concat(Uint8Array.of(COUNT), inbox.subarray(1)))
@@ -290,7 +289,7 @@ export class MessageStore {
       const namespace = (k[34]! << 8) | k[35]!
       const m = this.decode(v, namespace)
       if (m.expiry <= now) continue
-      yield { recipient: bytesToHex(k.subarray(1, 34)), namespace, timestamp: m.timestamp, expiry: m.expiry, data: m.data }
+      yield { recipient: hexOf(k.subarray(1, 34)), namespace, timestamp: m.timestamp, expiry: m.expiry, data: m.data }
     }
   }
 
@@ -323,7 +322,7 @@ export class MessageStore {
           delta = 0
         }
       }
-      await this.commit(ops, new Map([[bytesToHex(prefix), delta]]))
+      await this.commit(ops, new Map([[hexOf(prefix), delta]]))
       return { hash, stored: true }
     })
   }
@@ -335,7 +334,7 @@ export class MessageStore {
     const timestamp = Number(r.u64())
     const expiry = Number(r.u64())
     const data = r.varBytes(MAX_MESSAGE_BYTES)
-    return { hash: bytesToHex(hashBytes), hashBytes, namespace, data, timestamp, expiry }
+    return { hash: hexOf(hashBytes), hashBytes, namespace, data, timestamp, expiry }
   }
 
   private async removeOps(recordKey: Uint8Array): Promise<KVBatchOp[]> {
@@ -399,7 +398,7 @@ export class MessageStore {
         ops.push(...(await this.removeOps(loc)))
         n++
       }
-      if (n > 0) await this.commit(ops, new Map([[bytesToHex(prefix), -n]]))
+      if (n > 0) await this.commit(ops, new Map([[hexOf(prefix), -n]]))
       return n
     })
   }
@@ -418,7 +417,7 @@ export class MessageStore {
         ops.push({ type: 'del', key: Uint8Array.from(k) })
         if (loc !== undefined) {
           ops.push({ type: 'del', key: loc }, { type: 'del', key: concat(Uint8Array.of(HASH), hash) })
-          const inbox = bytesToHex(loc.subarray(0, INBOX_BYTES))
+          const inbox = hexOf(loc.subarray(0, INBOX_BYTES))
           deltas.set(inbox, (deltas.get(inbox) ?? 0) - 1)
           n++
         }
