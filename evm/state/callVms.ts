@@ -99,9 +99,10 @@ export class CallVms {
         const sm = slot.sm as unknown as { _checkpointCount: number }
         while (sm._checkpointCount > 0) await slot.sm.revert()
         // Reverting the last checkpoint makes EthereumJS write what its caches still hold into the
-        // trie (after a gas estimation, slots the call read): in this private view those writes are
-        // leftovers of the call, and kept they would pile up for as long as the VM lives (~6 trie
-        // nodes per eth_estimateGas of a token transfer). The VM must still stand on the block's state.
+        // trie (after a gas estimation: copies of committed values, the root does not move). In this
+        // private view those writes are leftovers of the call, and kept they would pile up for as
+        // long as the VM lives (~6 trie nodes per eth_estimateGas of a token transfer). Should the
+        // root have moved all the same, the VM is put back on the block's state before its next use.
         slot.scratch.discardPending()
         if (!equalBytes(await slot.sm.getStateRoot(), block.header.stateRoot)) slot.root = undefined
       }
