@@ -345,6 +345,13 @@ export function blockTagOrHash(v: unknown, name: ParamName = 0): BlockTagOrHash 
   return fail(name, '', 'either blockHash or blockNumber must be specified')
 }
 
+const LATEST: BlockTag = Object.freeze({ kind: 'tag', tag: 'latest' })
+
+/** The block a state query names; `latest` when the parameter is left out. */
+export function blockTagOrLatest(v: unknown, name: ParamName): BlockTagOrHash {
+  return v === undefined ? LATEST : blockTagOrHash(v, name)
+}
+
 /** `undefined` when the value is absent or null, otherwise `parse(v, name)`: for optional params. */
 export function optional<T>(v: unknown, name: ParamName, parse: (v: unknown, name: ParamName) => T): T | undefined {
   return v === undefined || v === null ? undefined : parse(v, name)

@@ -155,6 +155,9 @@ const SYNC_DELAY_MS = 1_000
 const SYNC_BATCH_BYTES = 32_000
 const enc = new TextEncoder()
 const dec = new TextDecoder()
+/** a cursor's name: in memory as is, on disk after `k:` */
+const cursorId = (namespace: number, member: string): string => `${namespace}:${member}`
+
 const K = {
   session: (peer: string) => enc.encode(`s:${peer}`),
   /** a conversation exists (empty value); its messages are under message(peer, seq), one key each */
@@ -164,7 +167,7 @@ const K = {
   /** before one key per message: a whole conversation as one value (read once, then rewritten) */
   legacyConversation: (peer: string) => enc.encode(`c:${peer}`),
   /** the last record read from one member in one namespace (each member keeps its own order) */
-  cursor: (namespace: number, member: string) => enc.encode(`k:${namespace}:${member}`),
+  cursor: (namespace: number, member: string) => enc.encode(`k:${cursorId(namespace, member)}`),
   /** a record already read (from any member): its expiry, ms (u64) */
   seen: (hash: string) => enc.encode(`r:${hash}`),
   /** before per-member cursors: one cursor per namespace (deleted at start) */
@@ -834,7 +837,7 @@ export class SessionDaemon {
       }
       const last = r.messages.at(-1)
       if (last !== undefined) {
-        this.cursors.set(`${namespace}:${member}`, last.hash)
+        this.cursors.set(cursorId(namespace, member), last.hash)
         ops.push({ type: 'put', key: K.cursor(namespace, member), value: enc.encode(last.hash) })
       }
       if (ops.length > 0) await this.c.kv.batch(ops)
@@ -863,7 +866,7 @@ export class SessionDaemon {
     let member = ''
     const r = await this.toSwarmVia(this.me.sessionId, this.pollLane, (send, end) => {
       member = end
-      const lastHash = this.cursors.get(`${namespace}:${end}`)
+      const lastHash = this.cursors.get(cursorId(namespace, end))
       return send({
         type: 'retrieve',
         recipient: this.me.sessionId,
@@ -1052,8 +1055,9 @@ export class SessionDaemon {
     } catch {
       return 0 // not an envelope: ignore (anyone can store for us)
     }
-    const opened = await this.openWithSessions(envelope, this.sessions)
-    if (opened !== 'none') return opened === 'new' ? 1 : 0
+    const opened = this.openEnvelope(envelope, this.sessions)
+    if (opened === 'known') return 0
+    if (opened !== 'none') return (await this.keepReceived(opened.peer, opened.message)) === 'new' ? 1 : 0
     if (kind.kind !== 'handshake') {
       await this.park(hash, envelope)
       return 0
@@ -1080,15 +1084,6 @@ export class SessionDaemon {
       this.c.logger?.debug('refused an envelope', { error: String(e), id: hexOf(envelope.subarray(0, 8)) })
       return 0
     }
-  }
-
-  /** Open a message envelope with one of `sessions` and keep it: 'new', 'known' (kept already), or 'none' opens it. */
-  private async openWithSessions(
-    envelope: Uint8Array,
-    sessions: ReadonlyMap<string, readonly Session[]>,
-  ): Promise<'new' | 'known' | 'none'> {
-    const opened = this.openEnvelope(envelope, sessions)
-    return typeof opened === 'string' ? opened : this.keepReceived(opened.peer, opened.message)
   }
 
   /** The message in an envelope and the peer whose session opens it; 'known' when one of them had opened it before. */

@@ -4,7 +4,7 @@ import { createAccountFromRLP, type Account, type Address } from '@ethereumjs/ut
 import { Lru } from '../../common/index.js'
 
 /** A root and what is read under it (an address, a slot) as one flat string, a character per byte (see hexOf in common/) */
-function readKey(root: Uint8Array, key: Uint8Array): string {
+function rootedKey(root: Uint8Array, key: Uint8Array): string {
   return Buffer.concat([root, key]).toString('latin1')
 }
 
@@ -45,7 +45,7 @@ export class CallStateManager extends MerkleStateManager {
     const elem = this._caches?.account?.get(address)
     if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
     // under the account trie's current root: the root a read from it belongs to
-    const key = readKey(this._trie.root(), address.bytes)
+    const key = rootedKey(this._trie.root(), address.bytes)
     let rlp = this.reads.accounts.get(key)
     if (rlp === undefined) {
       rlp = (await this._trie.get(address.bytes)) ?? null
@@ -57,12 +57,14 @@ export class CallStateManager extends MerkleStateManager {
   }
 
   override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
-    const cached = slot.length === 32 ? this._caches?.storage?.get(address, slot) : undefined
-    // a bad key length, or a value written or read in this call: EthereumJS's own path
-    if (slot.length !== 32 || cached !== undefined) return super.getStorage(address, slot)
+    // a bad key length: EthereumJS's own refusal
+    if (slot.length !== 32) return super.getStorage(address, slot)
+    // a value written or read in this call, RLP-encoded as EthereumJS caches it
+    const cached = this._caches?.storage?.get(address, slot)
+    if (cached !== undefined) return RLP.decode(cached) as Uint8Array
     const account = await this.getAccount(address)
     if (account === undefined) return new Uint8Array(0)
-    const key = readKey(account.storageRoot, slot)
+    const key = rootedKey(account.storageRoot, slot)
     let value = this.reads.slots.get(key)
     if (value === undefined) {
       value = (await this._getStorageTrie(address, account).get(slot)) ?? null

@@ -119,12 +119,6 @@ function ietfNonce(nonce: Uint8Array): Buffer {
   return iv
 }
 
-/** noble's XChaCha20-Poly1305, for the differential test. */
-export const __xchacha = {
-  seal: (key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array) =>
-    concat(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext)),
-}
-
 /** SHA-256 through Node's OpenSSL (record hashes over whole messages at every swarm member). */
 export function sha256Native(data: Uint8Array): Uint8Array {
   const d = createHash('sha256').update(data).digest()

@@ -1,12 +1,10 @@
 import { quantity } from '../../../common/index.js'
-import { address, blockTagOrHash, checkParamCount } from '../../validation.js'
+import { address, blockTagOrLatest, checkParamCount } from '../../validation.js'
 import { withAccount, type MethodFactory } from '../deps.js'
-
-const LATEST = { kind: 'tag', tag: 'latest' } as const
 
 export const eth_getBalance: MethodFactory = (d) => (params) => {
   checkParamCount(params, 1, 2)
   const addr = address(params[0], 0)
-  const tag = params[1] === undefined ? LATEST : blockTagOrHash(params[1], 1)
+  const tag = blockTagOrLatest(params[1], 1)
   return withAccount(d, tag, addr, (account) => quantity(account?.balance ?? 0n))
 }

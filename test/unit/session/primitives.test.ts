@@ -2,11 +2,11 @@
 // vectors in ../shared/vectors (Wycheproof and NIST ACVP); skipped with a message where absent.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
 import {
   __x25519,
-  __xchacha,
   dh,
   ed25519Verify,
   hkdfSha256,
@@ -116,7 +116,7 @@ describe('session primitives against Wycheproof', () => {
       const aad = osRandom(i % 40)
       const msg = osRandom((i * 97) % 5000)
       const ours = seal(key, msg, aad, () => nonce)
-      expect(bytesToHex(ours)).toBe(bytesToHex(__xchacha.seal(key, msg, aad, nonce)))
+      expect(bytesToHex(ours)).toBe(bytesToHex(nonce) + bytesToHex(xchacha20poly1305(key, nonce, aad).encrypt(msg)))
       expect(bytesToHex(open(key, ours, aad)!)).toBe(bytesToHex(msg))
       const flipped = Uint8Array.from(ours)
       flipped[24 + (i % Math.max(1, ours.length - 24))]! ^= 1
